@@ -1,0 +1,39 @@
+"""Walking a Stripe list one page at a time, in either direction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+MAX_PAGE_SIZE = 100
+
+
+def first_page_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The query of the first page: the caller's filters, 100 objects a page unless they chose."""
+    query = dict(params or {})
+    query.setdefault("limit", MAX_PAGE_SIZE)
+    return query
+
+
+def oldest_first(query: Mapping[str, Any]) -> bool:
+    """With ``ending_before`` Stripe pages toward newer objects, so the walk runs oldest first."""
+    return query.get("ending_before") is not None and query.get("starting_after") is None
+
+
+def page_objects(query: Mapping[str, Any], page: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The page's objects in walking order (Stripe lists every page newest first)."""
+    data: Sequence[dict[str, Any]] = page.get("data") or []
+    return reversed(data) if oldest_first(query) else iter(data)
+
+
+def next_page_params(query: Mapping[str, Any], page: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The query of the page after ``page``, or None when the walk is over."""
+    data: Sequence[dict[str, Any]] = page.get("data") or []
+    if not page.get("has_more") or not data:
+        return None
+    following = dict(query)
+    if oldest_first(query):
+        following["ending_before"] = data[0]["id"]
+    else:
+        following["starting_after"] = data[-1]["id"]
+    return following

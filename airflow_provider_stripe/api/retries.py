@@ -1,0 +1,54 @@
+"""When a failed attempt is sent again, and how long to wait first (tenacity does the looping)."""
+
+from __future__ import annotations
+
+import logging
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from airflow_provider_stripe.api.settings import ClientSettings
+from airflow_provider_stripe.exceptions import StripeError
+
+log = logging.getLogger("airflow_provider_stripe")
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Connection errors, 409, 429 and 5xx are; ``Stripe-Should-Retry`` overrides either way."""
+    return isinstance(error, StripeError) and error.retryable
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning("Stripe call failed (%s); attempt %d, retrying in %.2f s", error, state.attempt_number, wait)
+
+
+def _policy(settings: ClientSettings) -> dict[str, object]:
+    return {
+        "stop": stop_after_attempt(settings.max_retries + 1),
+        # Exponential backoff plus up to one initial delay of jitter, so that many tasks hitting
+        # a 429 at once do not come back in step.
+        "wait": wait_exponential(multiplier=settings.backoff_initial, max=settings.backoff_max)
+        + wait_random(0, settings.backoff_initial),
+        "retry": retry_if_exception(is_retryable),
+        "before_sleep": _log_retry,
+        "reraise": True,
+    }
+
+
+def retrying(settings: ClientSettings) -> Retrying:
+    """The retry loop of the sync hook."""
+    return Retrying(**_policy(settings))  # type: ignore[arg-type]
+
+
+def async_retrying(settings: ClientSettings) -> AsyncRetrying:
+    """The same policy for the async trigger."""
+    return AsyncRetrying(**_policy(settings))  # type: ignore[arg-type]

@@ -1,0 +1,117 @@
+"""Everything a Stripe call needs to know about where and how to talk, read from a connection."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from airflow_provider_stripe.api.keys import ApiKey
+from airflow_provider_stripe.exceptions import StripeValidationError
+
+DEFAULT_BASE_URL = "https://api.stripe.com"
+#: The Stripe API version every request pins, so that a change of the account's default version
+#: in the Dashboard cannot change what the provider receives. Override with the ``stripe_version`` extra.
+DEFAULT_STRIPE_VERSION = "2026-10-28.endive"
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_BACKOFF_INITIAL = 0.5
+DEFAULT_BACKOFF_MAX = 8.0
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Validated settings of one Stripe connection (plus the hook's own overrides)."""
+
+    api_key: ApiKey
+    base_url: str = DEFAULT_BASE_URL
+    stripe_version: str = DEFAULT_STRIPE_VERSION
+    stripe_account: str | None = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    timeout: float = DEFAULT_TIMEOUT
+    backoff_initial: float = DEFAULT_BACKOFF_INITIAL
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+
+    @classmethod
+    def from_connection(
+        cls, password: str | None, host: str | None, extras: Mapping[str, Any], **overrides: Any
+    ) -> ClientSettings:
+        """Build settings from a connection's password, host and extras; ``overrides`` win if not None.
+
+        :raises StripeValidationError: for a bad key, a non-HTTPS URL or a malformed extra.
+        """
+        chosen = {name: _extra(extras, name) for name in _EXTRA_NAMES}
+        chosen.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(
+            api_key=ApiKey.parse(password),
+            base_url=checked_base_url(host or DEFAULT_BASE_URL),
+            stripe_version=str(chosen["stripe_version"] or DEFAULT_STRIPE_VERSION),
+            stripe_account=str(chosen["stripe_account"]) if chosen["stripe_account"] else None,
+            max_retries=int(_number("max_retries", chosen["max_retries"], DEFAULT_MAX_RETRIES, 0, 10)),
+            timeout=_number("timeout", chosen["timeout"], DEFAULT_TIMEOUT, 0.1, 600),
+            backoff_initial=_number(
+                "backoff_initial", chosen["backoff_initial"], DEFAULT_BACKOFF_INITIAL, 0, 60
+            ),
+            backoff_max=_number("backoff_max", chosen["backoff_max"], DEFAULT_BACKOFF_MAX, 0, 600),
+        )
+
+
+_EXTRA_NAMES = (
+    "stripe_version",
+    "stripe_account",
+    "max_retries",
+    "timeout",
+    "backoff_initial",
+    "backoff_max",
+)
+
+
+def _extra(extras: Mapping[str, Any], name: str) -> Any:
+    # Airflow 2.x forms may save custom fields under the old prefixed name.
+    value = extras.get(name, extras.get(f"extra__stripe__{name}"))
+    return None if value == "" else value
+
+
+def _number(name: str, value: Any, default: float, low: float, high: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not low <= number <= high:
+        raise StripeValidationError(
+            f"The Stripe connection extra {name!r} must be a number from {low:g} to {high:g}, got {value!r}.",
+            param=name,
+        )
+    return number
+
+
+def checked_base_url(url: str) -> str:
+    """Return ``url`` without a trailing slash if it is HTTPS, or plain HTTP to a loopback host.
+
+    :raises StripeValidationError: for any other scheme or host, before anything is sent.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise StripeValidationError(
+            f"The Stripe connection host must be a URL like {DEFAULT_BASE_URL}, got {url!r}.", param="host"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise StripeValidationError(
+            f"Refusing to send a Stripe API key over plain HTTP to {parts.hostname}: use https:// "
+            "(plain http:// is allowed only to a loopback address such as the local emulator).",
+            param="host",
+        )
+    return url.strip().rstrip("/")
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False

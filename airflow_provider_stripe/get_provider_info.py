@@ -1,0 +1,35 @@
+"""What Airflow's provider manager reads about this provider (entry point ``apache_airflow_provider``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_stripe import __version__
+from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        # Must equal the distribution name, or `airflow providers list` fails.
+        "package-name": "airflow-provider-stripe",
+        "name": "Stripe",
+        "description": "Stripe connection, new-charge / new-refund sensors and create/find operators.",
+        "versions": [__version__],
+        "connection-types": [
+            {
+                "connection-type": "stripe",
+                "hook-class-name": "airflow_provider_stripe.hooks.stripe.StripeHook",
+                "hook-name": "Stripe",
+                "conn-fields": CONN_FIELDS,
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+            }
+        ],
+        "hooks": [{"integration-name": "Stripe", "python-modules": ["airflow_provider_stripe.hooks.stripe"]}],
+        "integrations": [
+            {
+                "integration-name": "Stripe",
+                "external-doc-url": "https://docs.stripe.com/api",
+                "tags": ["service"],
+            }
+        ],
+    }

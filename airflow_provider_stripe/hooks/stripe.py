@@ -1,0 +1,272 @@
+"""StripeHook: the provider's one door to the Stripe API."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
+from airflow_provider_stripe.api.calls import StripeAnswer, StripeCall, build_call, log_attempt, parse_answer
+from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.api.retries import retrying
+from airflow_provider_stripe.api.settings import ClientSettings
+from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_stripe.exceptions import (
+    StripeAuthenticationError,
+    StripeConnectionError,
+    StripeError,
+    StripePermissionError,
+)
+
+if TYPE_CHECKING:
+    import requests
+
+StripeObject = dict[str, Any]
+
+_PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+
+
+def _reason(error: Exception) -> str:
+    """The gist of a requests exception, without urllib3's nested reprs."""
+    os_error = _OS_ERROR.search(str(error))
+    return f"{type(error).__name__} ({os_error.group(0) if os_error else str(error)[:200]})"
+
+
+class StripeHook(BaseHook):
+    """Talk to the Stripe API with the API key of an Airflow connection.
+
+    Nothing is looked up when the hook is built (DAG files are parsed constantly): the connection
+    is read at the first call. Every request pins ``Stripe-Version``, form-encodes its parameters
+    the way Stripe's libraries do, carries an ``Idempotency-Key`` when it is a POST, is retried
+    with exponential backoff and jitter on connection errors, 409, 429 and 5xx (Stripe's
+    ``Stripe-Should-Retry`` header overrides), and is logged on one line without the key.
+
+    :param stripe_conn_id: the Airflow connection holding the key (type ``stripe``).
+    :param stripe_version: overrides the connection's ``stripe_version`` extra.
+    :param stripe_account: overrides the ``stripe_account`` extra (Stripe Connect).
+    :param max_retries: overrides the ``max_retries`` extra.
+    :param timeout: overrides the ``timeout`` extra (seconds per request).
+    :param backoff_initial: overrides the ``backoff_initial`` extra (seconds before the first retry).
+    """
+
+    conn_name_attr = "stripe_conn_id"
+    default_conn_name = "stripe_default"
+    conn_type = "stripe"
+    hook_name = "Stripe"
+
+    def __init__(
+        self,
+        stripe_conn_id: str = default_conn_name,
+        *,
+        stripe_version: str | None = None,
+        stripe_account: str | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+        backoff_initial: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.stripe_conn_id = stripe_conn_id
+        self._overrides: dict[str, Any] = {
+            "stripe_version": stripe_version,
+            "stripe_account": stripe_account,
+            "max_retries": max_retries,
+            "timeout": timeout,
+            "backoff_initial": backoff_initial,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(stripe_conn_id={self.stripe_conn_id!r})"
+
+    @cached_property
+    def settings(self) -> ClientSettings:
+        """The validated connection settings; the key is registered with the secrets masker."""
+        conn = self.get_connection(self.stripe_conn_id)
+        if conn.password:
+            mask_secret(conn.password)
+        settings = ClientSettings.from_connection(
+            conn.password, conn.host, conn.extra_dejson, **self._overrides
+        )
+        self.log.info(
+            "Stripe connection %r: %s mode, %s key %s, %s",
+            self.stripe_conn_id,
+            settings.api_key.mode,
+            settings.api_key.kind,
+            settings.api_key.hint,
+            settings.base_url,
+        )
+        return settings
+
+    @property
+    def mode(self) -> str:
+        """``test`` or ``live``, from the key."""
+        return self.settings.api_key.mode
+
+    @property
+    def key_kind(self) -> str:
+        """``secret`` or ``restricted``, from the key."""
+        return self.settings.api_key.kind
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One keep-alive HTTP session for all of this hook's requests."""
+        import requests
+
+        return requests.Session()
+
+    def get_conn(self) -> requests.Session:
+        """Airflow's usual entry point: the HTTP session, with the settings validated."""
+        _ = self.settings
+        return self.session
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StripeObject:
+        """Send one API request (retried as the connection allows) and return Stripe's JSON object.
+
+        :param method: ``GET``, ``POST`` or ``DELETE``.
+        :param path: the API path, e.g. ``/v1/charges``.
+        :param params: parameters, form-encoded as Stripe expects (query string for GET/DELETE).
+        :param idempotency_key: for a POST; a fresh one is generated when omitted. Retries reuse it.
+        :raises StripeError: the subclass matching Stripe's answer.
+        """
+        call = build_call(self.settings, method, path, params, idempotency_key=idempotency_key)
+        for attempt in retrying(self.settings):
+            with attempt:
+                return self._send(call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _send(self, call: StripeCall) -> StripeObject:
+        import requests
+
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                call.method, call.url, data=call.body, headers=call.headers, timeout=self.settings.timeout
+            )
+        except requests.RequestException as error:
+            failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
+            log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
+            raise failure from None
+        answer = StripeAnswer(response.status_code, response.headers, response.content)
+        log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
+        return parse_answer(call, answer)
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        """Yield every object of a list, holding one page (at most 100 objects) at a time.
+
+        Newest first; with ``ending_before`` in ``params``, oldest first (walking toward newer).
+        """
+        query: dict[str, Any] | None = first_page_params(params)
+        while query is not None:
+            page = self.request("GET", path, query)
+            yield from page_objects(query, page)
+            query = next_page_params(query, page)
+
+    # Typed conveniences, one per call the operators and sensors make.
+
+    def create_charge(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
+        return self.request("POST", "/v1/charges", params, idempotency_key=idempotency_key)
+
+    def retrieve_charge(self, charge_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/charges/{charge_id}")
+
+    def list_charges(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/charges", params)
+
+    def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
+        return self.request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
+
+    def retrieve_refund(self, refund_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/refunds/{refund_id}")
+
+    def list_refunds(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/refunds", params)
+
+    def create_customer(
+        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> StripeObject:
+        return self.request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
+
+    def retrieve_customer(self, customer_id: str) -> StripeObject:
+        """The customer; a deleted one comes back as ``{"id": ..., "deleted": True}``."""
+        return self.request("GET", f"/v1/customers/{customer_id}")
+
+    def list_customers(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/customers", params)
+
+    def create_product(
+        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> StripeObject:
+        return self.request("POST", "/v1/products", params, idempotency_key=idempotency_key)
+
+    def retrieve_product(self, product_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/products/{product_id}")
+
+    def list_products(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/products", params)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """For the UI's Test button: read the balance, which any working secret key may do.
+
+        A restricted key without the balance permission gets a 403, which still proves the key is
+        valid: the answer says so and names the permission Stripe asked for.
+        """
+        try:
+            where = f"{self.settings.api_key.mode} mode, {self.settings.api_key.kind} key"
+            self.request("GET", "/v1/balance")
+        except StripePermissionError as error:
+            permission = _PERMISSION.search(error.message)
+            missing = permission.group(1) if permission else "the balance read permission"
+            return True, f"Connected to Stripe ({where}); the key works but lacks {missing}."
+        except StripeAuthenticationError as error:
+            return False, f"Stripe rejected the API key as invalid (401): {error.message}"
+        except StripeError as error:
+            return False, f"Could not use the Stripe connection: {error}"
+        return True, f"Connected to Stripe ({where})."
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Airflow 2.x form widgets, built from the same declaration Airflow 3 reads."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import NumberRange, Optional
+
+        widgets: dict[str, Any] = {}
+        for name, field in CONN_FIELDS.items():
+            schema_type = field["schema"]["type"]
+            types = schema_type if isinstance(schema_type, list) else [schema_type]
+            if "integer" in types:
+                limits = NumberRange(min=field["schema"]["minimum"], max=field["schema"]["maximum"])
+                widgets[name] = IntegerField(
+                    lazy_gettext(field["label"]),
+                    validators=[Optional(), limits],
+                    widget=BS3TextFieldWidget(),
+                    description=field["description"],
+                )
+            else:
+                widgets[name] = StringField(
+                    lazy_gettext(field["label"]),
+                    widget=BS3TextFieldWidget(),
+                    description=field["description"],
+                )
+        return widgets
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Airflow 2.x field behaviour, from the same declaration Airflow 3 reads."""
+        return {
+            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+        }

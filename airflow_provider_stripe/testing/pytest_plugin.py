@@ -1,0 +1,1 @@
+"""pytest plugin: the stripe_emulator fixture (being written)."""

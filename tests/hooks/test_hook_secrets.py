@@ -1,0 +1,79 @@
+"""The API key never shows: not in logs, exception text or repr(), and the masker knows it."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from airflow.providers.common.compat.sdk import redact
+
+from airflow_provider_stripe.exceptions import StripeError
+from airflow_provider_stripe.hooks.stripe import StripeHook
+from airflow_provider_stripe.testing import StripeEmulator
+from tests.hooks.conftest import HookFactory
+
+
+def run_failing_calls(hook: StripeHook, stripe_emulator: StripeEmulator) -> list[str]:
+    """Provoke every kind of failure and return the text of each error."""
+    texts: list[str] = []
+    attempts = [
+        lambda: hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}),
+        lambda: hook.create_charge({"amount": 1, "currency": "usd", "source": "tok_visa"}),
+        lambda: hook.retrieve_customer("cus_missing"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(StripeError) as caught:
+            attempt()
+        texts += [str(caught.value), repr(caught.value), caught.value.message]
+    stripe_emulator.fail_next(10, status=500)
+    with pytest.raises(StripeError) as caught:
+        hook.request("GET", "/v1/balance")
+    texts.append(str(caught.value))
+    stripe_emulator.fail_next(10, status="drop")
+    with pytest.raises(StripeError) as caught:
+        hook.request("GET", "/v1/balance")
+    texts.append(str(caught.value))
+    return texts
+
+
+def test_key_is_absent_from_logs_errors_and_repr(
+    hook: StripeHook, stripe_emulator: StripeEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = stripe_emulator.api_key
+    caplog.set_level(logging.DEBUG)
+    hook.create_customer({"email": "a@example.com"})
+    texts = run_failing_calls(hook, stripe_emulator)
+    texts += [repr(hook), repr(hook.settings), repr(hook.settings.api_key), str(hook.settings)]
+    assert caplog.records, "the hook should have logged its requests"
+    assert key not in caplog.text
+    for text in texts:
+        assert key not in text
+    assert any("sk_test_" in r.getMessage() and "..." in r.getMessage() for r in caplog.records)
+
+
+def test_each_request_logs_one_line(
+    hook: StripeHook, stripe_emulator: StripeEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook.create_product({"name": "Mug"})
+    with caplog.at_level(logging.INFO, logger="airflow_provider_stripe"):
+        hook.create_product({"name": "Cup"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_stripe"]
+    assert len(lines) == 1
+    request_id = stripe_emulator.requests[-1].request_id
+    assert lines[0].startswith("Stripe POST /v1/products -> 200")
+    assert f"request_id={request_id}" in lines[0]
+    assert "ms (test mode, secret key)" in lines[0]
+
+
+def test_key_is_registered_with_the_secrets_masker(make_hook: HookFactory, stripe_emulator: StripeEmulator) -> None:
+    key = stripe_emulator.restricted_key({"rak_balance_read"})
+    assert key in redact(f"key={key}")  # not known to the masker yet
+    make_hook(key).request("GET", "/v1/balance")
+    redacted = redact(f"key={key}")
+    assert key not in redacted
+    assert "***" in redacted
+
+
+def test_live_key_is_masked_too(make_hook: HookFactory, stripe_emulator: StripeEmulator) -> None:
+    make_hook(stripe_emulator.live_api_key).request("GET", "/v1/balance")
+    assert stripe_emulator.live_api_key not in redact({"password": "x", "note": stripe_emulator.live_api_key})
