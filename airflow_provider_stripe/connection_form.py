@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_stripe.api.settings import (
+from airflow_provider_stripe.api.defaults import (
     DEFAULT_BACKOFF_INITIAL,
     DEFAULT_MAX_RETRIES,
     DEFAULT_STRIPE_VERSION,

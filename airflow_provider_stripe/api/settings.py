@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from airflow_provider_stripe.api.defaults import (
+    DEFAULT_BACKOFF_INITIAL,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_STRIPE_VERSION,
+    DEFAULT_TIMEOUT,
+)
 from airflow_provider_stripe.api.keys import ApiKey
 from airflow_provider_stripe.exceptions import StripeValidationError
-
-DEFAULT_BASE_URL = "https://api.stripe.com"
-#: The Stripe API version every request pins, so that a change of the account's default version
-#: in the Dashboard cannot change what the provider receives. Override with the ``stripe_version`` extra.
-DEFAULT_STRIPE_VERSION = "2026-10-28.endive"
-DEFAULT_MAX_RETRIES = 3
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_BACKOFF_INITIAL = 0.5
-DEFAULT_BACKOFF_MAX = 8.0
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_stripe.api.calls import StripeAnswer, StripeCall, build_call, log_attempt, parse_answer
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
-from airflow_provider_stripe.api.retries import retrying
+from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
@@ -23,16 +24,24 @@ from airflow_provider_stripe.exceptions import (
 )
 
 if TYPE_CHECKING:
+    import aiohttp
     import requests
 
 StripeObject = dict[str, Any]
+
+
+class Reply(NamedTuple):
+    """Stripe's JSON object, and whether Stripe replayed it for a reused idempotency key."""
+
+    object: StripeObject
+    replayed: bool
 
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
 
 def _reason(error: Exception) -> str:
-    """The gist of a requests exception, without urllib3's nested reprs."""
+    """The gist of an HTTP client's exception, without urllib3's nested reprs."""
     os_error = _OS_ERROR.search(str(error))
     return f"{type(error).__name__} ({os_error.group(0) if os_error else str(error)[:200]})"
 
@@ -78,6 +87,7 @@ class StripeHook(BaseHook):
             "timeout": timeout,
             "backoff_initial": backoff_initial,
         }
+        self._async_session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(stripe_conn_id={self.stripe_conn_id!r})"
@@ -86,11 +96,27 @@ class StripeHook(BaseHook):
     def settings(self) -> ClientSettings:
         """The validated connection settings; the key is registered with the secrets masker."""
         conn = self.get_connection(self.stripe_conn_id)
-        if conn.password:
-            mask_secret(conn.password)
-        settings = ClientSettings.from_connection(
-            conn.password, conn.host, conn.extra_dejson, **self._overrides
-        )
+        return self._settings_from(conn.password, conn.host, conn.extra_dejson)
+
+    async def asettings(self) -> ClientSettings:
+        """:attr:`settings` for code on an event loop (the triggerer): the lookup does not block it."""
+        if "settings" not in self.__dict__:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.stripe_conn_id, hook=self)
+            extras = await get_async_extra_dejson(conn)
+            self.__dict__["settings"] = self._settings_from(conn.password, conn.host, extras)
+        return self.settings
+
+    def _settings_from(
+        self, password: str | None, host: str | None, extras: Mapping[str, Any]
+    ) -> ClientSettings:
+        if password:
+            mask_secret(password)
+        settings = ClientSettings.from_connection(password, host, extras, **self._overrides)
         self.log.info(
             "Stripe connection %r: %s mode, %s key %s, %s",
             self.stripe_conn_id,
@@ -139,13 +165,27 @@ class StripeHook(BaseHook):
         :param idempotency_key: for a POST; a fresh one is generated when omitted. Retries reuse it.
         :raises StripeError: the subclass matching Stripe's answer.
         """
+        return self._exchange(method, path, params, idempotency_key).object
+
+    def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
+        """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
+
+        ``Reply.replayed`` is true when Stripe answered ``Idempotent-Replayed: true``: an earlier
+        request with the same idempotency key and parameters already created this object (an
+        Airflow retry of a create whose first answer was lost), and nothing new was created.
+        """
+        return self._exchange("POST", path, params, idempotency_key)
+
+    def _exchange(
+        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Reply:
         call = build_call(self.settings, method, path, params, idempotency_key=idempotency_key)
         for attempt in retrying(self.settings):
             with attempt:
                 return self._send(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _send(self, call: StripeCall) -> StripeObject:
+    def _send(self, call: StripeCall) -> Reply:
         import requests
 
         started = time.monotonic()
@@ -159,7 +199,54 @@ class StripeHook(BaseHook):
             raise failure from None
         answer = StripeAnswer(response.status_code, response.headers, response.content)
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
+        return Reply(parse_answer(call, answer), answer.replayed)
+
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> StripeObject:
+        """:meth:`request` on an event loop (aiohttp), with the same encoding, retries and errors.
+
+        Call :meth:`aclose` when done, to release the keep-alive session.
+        """
+        settings = await self.asettings()
+        call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
+        async for attempt in async_retrying(settings):
+            with attempt:
+                return await self._asend(call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _asend(self, call: StripeCall) -> StripeObject:
+        import aiohttp
+
+        if self._async_session is None:
+            self._async_session = aiohttp.ClientSession()
+        started = time.monotonic()
+        try:
+            async with self._async_session.request(
+                call.method,
+                call.url,
+                data=call.body,
+                headers=dict(call.headers),
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+            ) as response:
+                answer = StripeAnswer(response.status, response.headers, await response.read())
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
+            log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
+            raise failure from None
+        log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
         return parse_answer(call, answer)
+
+    async def aclose(self) -> None:
+        """Close the aiohttp session that :meth:`arequest` opened, if any."""
+        if self._async_session is not None:
+            await self._async_session.close()
+            self._async_session = None
 
     def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
         """Yield every object of a list, holding one page (at most 100 objects) at a time.

@@ -1,0 +1,86 @@
+"""A watch over one Stripe list: its settings, checked once, shared by sensors and triggers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
+from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.poll import PollResult, PollSteps, poll
+
+DEFAULT_LOOKBACK = timedelta(minutes=5)
+DEFAULT_MAX_BATCH = 100
+MAX_BATCH_LIMIT = 1000
+MAX_LOOKBACK = timedelta(days=1)
+
+#: The lists a watch can follow, and the filters each accepts.
+WATCHABLE: dict[str, tuple[str, ...]] = {
+    "/v1/charges": ("customer",),
+    "/v1/refunds": ("charge", "payment_intent"),
+}
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What to watch (list path and filters) and how (batch size, lookback window)."""
+
+    path: str
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    max_batch: int = DEFAULT_MAX_BATCH
+    lookback_seconds: int = int(DEFAULT_LOOKBACK.total_seconds())
+
+    @classmethod
+    def checked(
+        cls, path: str, filters: Mapping[str, Any], max_batch: Any, lookback: timedelta | float | int
+    ) -> Watch:
+        """Validate the settings a user gave, naming the field at fault."""
+        allowed = WATCHABLE[path]
+        for name, value in filters.items():
+            if name not in allowed:
+                raise StripeValidationError(f"{path} cannot be filtered by {name!r}.", param=name)
+            if value is not None and not isinstance(value, str):
+                raise StripeValidationError(f"{name} must be a Stripe id string, got {value!r}.", param=name)
+        if (
+            isinstance(max_batch, bool)
+            or not isinstance(max_batch, int)
+            or not 1 <= max_batch <= MAX_BATCH_LIMIT
+        ):
+            raise StripeValidationError(
+                f"max_batch must be an integer from 1 to {MAX_BATCH_LIMIT}, got {max_batch!r}.",
+                param="max_batch",
+            )
+        seconds = lookback.total_seconds() if isinstance(lookback, timedelta) else lookback
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 <= seconds <= MAX_LOOKBACK.total_seconds()
+        ):
+            raise StripeValidationError(
+                f"lookback must be a timedelta (or seconds) from 0 to 1 day, got {lookback!r}.",
+                param="lookback",
+            )
+        return cls(path, {k: v for k, v in filters.items() if v}, max_batch, math.ceil(seconds))
+
+    def poll(self, cursor: Cursor) -> PollSteps:
+        """The steps of one poll from ``cursor`` (see :func:`~airflow_provider_stripe.polling.poll.poll`)."""
+        return poll(cursor, self.filters, max_batch=self.max_batch, lookback_seconds=self.lookback_seconds)
+
+    def describe(self, result: PollResult, what: str) -> str:
+        """One log line about a poll's outcome."""
+        if not result.objects:
+            return f"No new {what} since {result.cursor.floor} ({result.pages} request(s))."
+        return (
+            f"{len(result.objects)} new {what} (oldest {result.objects[0]['id']}, newest "
+            f"{result.objects[-1]['id']}) in {result.pages} request(s); cursor watermark "
+            f"{result.cursor.watermark}, remembering {len(result.cursor.delivered)} id(s)."
+        )
+
+
+def ends_the_wait(error: StripeError) -> bool:
+    """Transient failures (429, 5xx, no answer) after the hook's retries do not end a wait: the
+    next poll tries again. Anything else (bad key, missing permission, bad filter) does."""
+    return not error.transient

@@ -1,0 +1,232 @@
+"""Sensors that start a flow when Stripe has new charges or new refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
+from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.poll import PollResult, run_poll
+from airflow_provider_stripe.polling.watch import (
+    DEFAULT_LOOKBACK,
+    DEFAULT_MAX_BATCH,
+    Watch,
+    ends_the_wait,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_stripe.hooks.stripe import StripeHook
+
+CURSOR_XCOM_KEY = "stripe_cursor"
+DEFAULT_POKE_INTERVAL = 15.0
+_POKE_INTERVAL_RANGE = (0.1, 7 * 24 * 3600.0)
+
+
+class _StripeNewObjectsSensor(BaseSensorOperator):
+    """Wait until Stripe lists objects created after the sensor's cursor, then return them.
+
+    Subclasses name the list (``path``), what its objects are called, and its filters.
+    """
+
+    path: ClassVar[str]
+    noun: ClassVar[str]
+    filter_names: ClassVar[tuple[str, ...]]
+    ui_color = "#635bff"  # Stripe's blurple
+
+    def __init__(
+        self,
+        *,
+        stripe_conn_id: str = "stripe_default",
+        lookback: timedelta | float = DEFAULT_LOOKBACK,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        start_from: datetime | float | str | None = None,
+        poke_interval: timedelta | float = DEFAULT_POKE_INTERVAL,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        interval = poke_interval.total_seconds() if isinstance(poke_interval, timedelta) else poke_interval
+        low, high = _POKE_INTERVAL_RANGE
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, (int, float))
+            or not low <= interval <= high
+        ):
+            raise StripeValidationError(
+                f"poke_interval must be from {low:g} s to 7 days (Stripe allows about 100 reads a second; "
+                f"every 15 s is 5,760 calls a day), got {poke_interval!r}.",
+                param="poke_interval",
+            )
+        super().__init__(poke_interval=interval, **kwargs)
+        self.stripe_conn_id = stripe_conn_id
+        self.lookback = lookback
+        self.max_batch = max_batch
+        self.start_from = start_from
+        self.deferrable = deferrable
+        # Checked now for what is not templated; filters are checked again once rendered.
+        Watch.checked(self.path, {}, max_batch, lookback)
+
+    def _filters(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.filter_names}
+
+    @cached_property
+    def hook(self) -> StripeHook:
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        return StripeHook(self.stripe_conn_id)
+
+    @cached_property
+    def watch(self) -> Watch:
+        return Watch.checked(self.path, self._filters(), self.max_batch, self.lookback)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        found = self.poke(context)
+        if isinstance(found, PokeReturnValue):
+            return found.xcom_value
+        from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
+
+        self.defer(
+            trigger=StripeNewObjectsTrigger(
+                path=self.watch.path,
+                cursor=self.cursor(context).to_json(),
+                stripe_conn_id=self.stripe_conn_id,
+                filters=dict(self.watch.filters),
+                max_batch=self.watch.max_batch,
+                lookback_seconds=self.watch.lookback_seconds,
+                poll_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        cursor = self.cursor(context)
+        try:
+            result = run_poll(
+                self.watch.poll(cursor), lambda query: self.hook.request("GET", self.path, query)
+            )
+        except StripeError as error:
+            if ends_the_wait(error):
+                raise
+            self.log.warning("Stripe poll failed; the next poke tries again: %s", error)
+            return False
+        self.log.info(self.watch.describe(result, self.noun))
+        if not result.objects:
+            return False
+        return self._deliver(context, result)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Resume after the trigger fired: store its cursor and return its objects."""
+        from airflow_provider_stripe.triggers.stripe import error_from_event
+
+        if event.get("status") != "success":
+            raise error_from_event(event)
+        result = PollResult(objects=event["objects"], cursor=Cursor.from_json(event["cursor"]), pages=0)
+        self.log.info("The trigger found %d new %s.", len(result.objects), self.noun)
+        self._deliver(context, result)
+        return result.objects
+
+    def _deliver(self, context: Context, result: PollResult) -> PokeReturnValue:
+        context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=result.cursor.to_json())
+        return PokeReturnValue(is_done=True, xcom_value=result.objects)
+
+    def cursor(self, context: Context) -> Cursor:
+        """The cursor the latest earlier run of this task (same map index) left, else the start."""
+        ti = context["ti"]
+        stored = ti.xcom_pull(
+            task_ids=ti.task_id, key=CURSOR_XCOM_KEY, include_prior_dates=True, map_indexes=ti.map_index
+        )
+        if stored:
+            return Cursor.from_json(stored)
+        return Cursor.starting_at(self._start(context))
+
+    def _start(self, context: Context) -> int:
+        """Epoch seconds from which objects count as new when there is no cursor yet."""
+        start = self.start_from
+        if start is None:
+            # "Now" for this run, stable across its pokes, reschedules and retries.
+            dag_run = context.get("dag_run")
+            start = getattr(dag_run, "start_date", None) or datetime.now(timezone.utc)
+        elif start == "data_interval_start":
+            start = context.get("data_interval_start")
+        return _epoch_seconds(start, "start_from")
+
+
+def _epoch_seconds(value: Any, name: str) -> int:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        try:
+            return _epoch_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")), name)
+        except ValueError:
+            pass
+    raise StripeValidationError(
+        f"{name} must be a datetime, epoch seconds, an ISO-8601 string or 'data_interval_start', "
+        f"got {value!r}.",
+        param=name,
+    )
+
+
+class StripeNewChargeSensor(_StripeNewObjectsSensor):
+    """Wait for new Stripe charges; return them oldest first (at most ``max_batch`` per run).
+
+    Each charge is delivered once across consecutive successful runs: the cursor is stored in this
+    task's XCom ``stripe_cursor`` and read back by the next run (per map index). Charges sharing
+    one ``created`` second, charges that show up in Stripe's list late (within ``lookback``) and
+    backlogs larger than a page are all delivered; a retried or cleared run re-delivers its batch.
+
+    :param stripe_conn_id: the Stripe connection.
+    :param customer: only charges of this customer (``cus_...``). Templated.
+    :param lookback: how late a charge may appear in Stripe's list and still be delivered.
+    :param max_batch: the most charges one run returns (1-1000); the rest come next run.
+    :param start_from: with no cursor yet, deliver charges created since then: a datetime, epoch
+        seconds, an ISO string or ``"data_interval_start"``. Default: the run's start ("now").
+        Templated.
+    :param poke_interval: seconds between polls (default 15: 5,760 calls a day when idle).
+    :param deferrable: wait on the triggerer instead of a worker slot.
+    """
+
+    path = "/v1/charges"
+    noun = "charges"
+    filter_names = ("customer",)
+    template_fields: Sequence[str] = ("customer", "start_from")
+
+    def __init__(self, *, customer: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.customer = customer
+
+
+class StripeNewRefundSensor(_StripeNewObjectsSensor):
+    """Wait for new Stripe refunds; return them oldest first (at most ``max_batch`` per run).
+
+    Same delivery guarantees and parameters as :class:`StripeNewChargeSensor`.
+
+    :param charge: only refunds of this charge (``ch_...``). Templated.
+    :param payment_intent: only refunds of this PaymentIntent (``pi_...``). Templated.
+    """
+
+    path = "/v1/refunds"
+    noun = "refunds"
+    filter_names = ("charge", "payment_intent")
+    template_fields: Sequence[str] = ("charge", "payment_intent", "start_from")
+
+    def __init__(
+        self, *, charge: str | None = None, payment_intent: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.charge = charge
+        self.payment_intent = payment_intent

@@ -1,0 +1,129 @@
+"""Triggers: the async side of the Stripe sensors (and, on Airflow 3.3+, of event-driven DAGs)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_stripe.exceptions import StripeError
+from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.poll import PollResult, run_poll_async
+from airflow_provider_stripe.polling.watch import Watch, ends_the_wait
+
+
+class StripeNewObjectsTrigger(BaseTrigger):
+    """Poll a Stripe list on the triggerer until something new shows up; holds no worker slot.
+
+    Fires one event: ``{"status": "success", "objects": [...oldest first...], "cursor": "<json>"}``
+    or ``{"status": "error", "error_class": ..., "message": ..., ...}`` for a failure that waiting
+    cannot fix. Transient failures are logged and polled through. The key is not in the payload:
+    the trigger looks the connection up by id on the triggerer.
+
+    :param path: ``/v1/charges`` or ``/v1/refunds``.
+    :param cursor: the sensor's cursor, as JSON.
+    :param filters: list filters (``customer``; ``charge`` / ``payment_intent``).
+    :param poll_interval: seconds between polls.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        cursor: str,
+        stripe_conn_id: str = "stripe_default",
+        filters: Mapping[str, Any] | None = None,
+        max_batch: int = 100,
+        lookback_seconds: int = 300,
+        poll_interval: float = 15.0,
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.cursor = cursor
+        self.stripe_conn_id = stripe_conn_id
+        self.filters = dict(filters or {})
+        self.max_batch = max_batch
+        self.lookback_seconds = lookback_seconds
+        self.poll_interval = poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "path": self.path,
+                "cursor": self.cursor,
+                "stripe_conn_id": self.stripe_conn_id,
+                "filters": self.filters,
+                "max_batch": self.max_batch,
+                "lookback_seconds": self.lookback_seconds,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        watch = Watch(self.path, self.filters, self.max_batch, self.lookback_seconds)
+        cursor = Cursor.from_json(self.cursor)
+        hook = StripeHook(self.stripe_conn_id)
+        try:
+            while True:
+                try:
+                    result = await poll_once(hook, watch, cursor)
+                except StripeError as error:
+                    if ends_the_wait(error):
+                        yield TriggerEvent(error_event(error))
+                        return
+                    self.log.warning(
+                        "Stripe poll failed, trying again in %s s: %s", self.poll_interval, error
+                    )
+                else:
+                    self.log.info(watch.describe(result, "objects"))
+                    if result.objects:
+                        yield TriggerEvent(
+                            {
+                                "status": "success",
+                                "objects": result.objects,
+                                "cursor": result.cursor.to_json(),
+                            }
+                        )
+                        return
+                await asyncio.sleep(self.poll_interval)
+        finally:
+            await hook.aclose()
+
+
+async def poll_once(hook: Any, watch: Watch, cursor: Cursor) -> PollResult:
+    """One poll of ``watch`` through the hook's async client."""
+
+    async def fetch(query: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = await hook.arequest("GET", watch.path, query)
+        return page
+
+    return await run_poll_async(watch.poll(cursor), fetch)
+
+
+def error_event(error: StripeError) -> dict[str, Any]:
+    """A JSON-able description of ``error`` that :func:`error_from_event` turns back into it."""
+    return {
+        "status": "error",
+        "error_class": type(error).__name__,
+        "message": error.message,
+        "http_status": error.http_status,
+        "type": error.type,
+        "code": error.code,
+        "param": error.param,
+        "request_id": error.request_id,
+    }
+
+
+def error_from_event(event: Mapping[str, Any]) -> StripeError:
+    from airflow_provider_stripe import exceptions
+
+    cls = getattr(exceptions, str(event.get("error_class")), None)
+    if not (isinstance(cls, type) and issubclass(cls, StripeError)):
+        cls = StripeError
+    fields = {name: event.get(name) for name in ("http_status", "type", "code", "param", "request_id")}
+    return cls(str(event.get("message")), **fields)
