@@ -65,8 +65,16 @@ class RunResult:
 
 
 def run_dag(dag: Any, logical_date: datetime, **kwargs: Any) -> RunResult:
-    """``dag.test()`` for one logical date; tasks run in this process, retries included."""
+    """``dag.test()`` for one logical date; tasks run in this process, retries included.
+
+    Running a logical date again is what clearing that run does: dag.test() clears its task
+    instances (and so their XComs) first.
+    """
     migrate_db()
+    if not AIRFLOW_3:
+        # Deleting an old run cascades to dag_run_note, whose user_id points at FAB's ab_user:
+        # SQLAlchemy needs that table's model loaded to build the cascade.
+        import airflow.providers.fab.auth_manager.models  # noqa: F401
     when = logical_date if logical_date.tzinfo else logical_date.replace(tzinfo=timezone.utc)
     date_arg = {"logical_date": when} if AIRFLOW_3 else {"execution_date": when}
     dag_run = dag.test(**date_arg, **kwargs)

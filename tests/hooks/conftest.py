@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -14,8 +15,13 @@ HookFactory = Callable[..., StripeHook]
 def make_hook(stripe_emulator: StripeEmulator, monkeypatch: pytest.MonkeyPatch) -> HookFactory:
     """Build hooks on a connection to the emulator; retries wait milliseconds, not seconds."""
 
-    def make(api_key: str | None = None, *, conn_id: str = "stripe_test", **hook_kwargs: object) -> StripeHook:
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", stripe_emulator.connection_json(api_key))
+    def make(
+        api_key: str | None = None, *, conn_id: str = "stripe_test", **hook_kwargs: object
+    ) -> StripeHook:
+        conn = json.loads(stripe_emulator.connection_json())
+        if api_key is not None:
+            conn["password"] = api_key
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
         hook_kwargs.setdefault("backoff_initial", 0.01)
         return StripeHook(conn_id, **hook_kwargs)  # type: ignore[arg-type]
 

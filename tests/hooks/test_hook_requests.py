@@ -58,7 +58,8 @@ def test_post_retried_after_500_reuses_its_idempotency_key(
     customer = hook.create_customer({"email": "retry@example.com"})
     sent = posts(stripe_emulator, "/v1/customers")
     assert [r.status for r in sent] == [500, 200]
-    assert sent[0].idempotency_key and sent[0].idempotency_key == sent[1].idempotency_key
+    assert sent[0].idempotency_key
+    assert sent[0].idempotency_key == sent[1].idempotency_key
     assert [c["id"] for c in stripe_emulator.objects("customer")] == [customer["id"]]
 
 
@@ -81,7 +82,9 @@ def test_each_call_without_a_key_gets_a_fresh_one(hook: StripeHook, stripe_emula
     assert len(stripe_emulator.objects("product")) == 2
 
 
-def test_caller_idempotency_key_replays_the_original(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
+def test_caller_idempotency_key_replays_the_original(
+    hook: StripeHook, stripe_emulator: StripeEmulator
+) -> None:
     first = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
     second = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
     assert first["id"] == second["id"]
@@ -168,7 +171,8 @@ def test_401_unknown_key(make_hook: HookFactory, stripe_emulator: StripeEmulator
     assert isinstance(error, AirflowFailException)
     assert error.http_status == 401
     assert "Invalid API Key provided" in str(error)
-    assert error.request_id and error.request_id.startswith("req_")
+    assert error.request_id
+    assert error.request_id.startswith("req_")
     assert stripe_emulator.count() == 1  # never retried
 
 
@@ -182,7 +186,9 @@ def test_402_card_declined_carries_stripe_fields(hook: StripeHook) -> None:
     assert "declined" in error.message
 
 
-def test_403_restricted_key_names_the_permission(make_hook: HookFactory, stripe_emulator: StripeEmulator) -> None:
+def test_403_restricted_key_names_the_permission(
+    make_hook: HookFactory, stripe_emulator: StripeEmulator
+) -> None:
     hook = make_hook(stripe_emulator.restricted_key({"rak_charge_read"}))
     assert hook.list_charges() is not None
     with pytest.raises(StripePermissionError) as caught:

@@ -22,7 +22,9 @@ def test_starting_cursor_has_no_lookback_before_the_start() -> None:
 
 
 def test_advance_moves_watermark_and_keeps_ids_inside_the_lookback() -> None:
-    cursor = Cursor.starting_at(1000).advance(objs(("a", 1000), ("b", 1100), ("c", 1400)), lookback_seconds=300)
+    cursor = Cursor.starting_at(1000).advance(
+        objs(("a", 1000), ("b", 1100), ("c", 1400)), lookback_seconds=300
+    )
     assert cursor.watermark == 1400
     assert cursor.floor == 1100
     assert dict(cursor.delivered) == {"b": 1100, "c": 1400}

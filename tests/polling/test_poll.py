@@ -21,7 +21,9 @@ def test_idle_poll_is_one_request() -> None:
     assert (result.objects, stripe.requests) == ([], 1)
 
 
-@pytest.mark.parametrize(("backlog", "requests"), [(1, 1), (99, 1), (100, 1), (101, 2), (1000, 10), (1001, 11)])
+@pytest.mark.parametrize(
+    ("backlog", "requests"), [(1, 1), (99, 1), (100, 1), (101, 2), (1000, 10), (1001, 11)]
+)
 def test_backlog_costs_one_request_per_hundred(backlog: int, requests: int) -> None:
     stripe = FakeList(now=2000)
     for i in range(backlog):
