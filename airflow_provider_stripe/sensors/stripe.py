@@ -88,7 +88,8 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        found = self.poke(context)
+        cursor = self.cursor(context)
+        found = self._poke_from(context, cursor)
         if isinstance(found, PokeReturnValue):
             return found.xcom_value
         from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
@@ -96,7 +97,7 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.defer(
             trigger=StripeNewObjectsTrigger(
                 path=self.watch.path,
-                cursor=self.cursor(context).to_json(),
+                cursor=cursor.to_json(),
                 stripe_conn_id=self.stripe_conn_id,
                 filters=dict(self.watch.filters),
                 max_batch=self.watch.max_batch,
@@ -108,7 +109,9 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        cursor = self.cursor(context)
+        return self._poke_from(context, self.cursor(context))
+
+    def _poke_from(self, context: Context, cursor: Cursor) -> bool | PokeReturnValue:
         try:
             result = run_poll(
                 self.watch.poll(cursor), lambda query: self.hook.request("GET", self.path, query)
