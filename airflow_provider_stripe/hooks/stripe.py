@@ -36,6 +36,7 @@ class Reply(NamedTuple):
     object: StripeObject
     replayed: bool
 
+
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 

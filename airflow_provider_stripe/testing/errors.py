@@ -87,9 +87,7 @@ def parameter_empty(param: str) -> StripeAPIError:
 
 def resource_missing(noun: str, object_id: str, *, param: str, status: int = 400) -> StripeAPIError:
     """``No such charge: 'ch_x'``: 404 when the id is in the path, 400 when a parameter names it."""
-    return StripeAPIError(
-        status, f"No such {noun}: '{object_id}'", code="resource_missing", param=param
-    )
+    return StripeAPIError(status, f"No such {noun}: '{object_id}'", code="resource_missing", param=param)
 
 
 def unrecognized_url(method: str, path: str) -> StripeAPIError:
@@ -109,5 +107,5 @@ def rate_limited() -> StripeAPIError:
     )
 
 
-def api_error(message: str = "An unknown error occurred") -> StripeAPIError:
-    return StripeAPIError(500, message, type="api_error")
+def api_error(message: str = "An unknown error occurred", status: int = 500) -> StripeAPIError:
+    return StripeAPIError(status, message, type="api_error")

@@ -11,7 +11,7 @@ import string
 
 _ALPHABET = string.ascii_letters + string.digits
 
-# Lengths of the random part, as seen on real objects (``cus_QXg1o8vcGmoR32``, ``ch_1PgafuB7WZ01zgkWXYmPNZs8``).
+# Prefixes whose random part is 14 characters (``cus_QXg1o8vcGmoR32``); others have 24.
 _SHORT = {"cus", "prod", "req", "acct"}
 
 

@@ -6,6 +6,7 @@ stripe-python (or, for what the SDK cannot show, plain ``requests``) and asserts
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -881,6 +882,17 @@ def test_fail_next_answers_with_stripe_errors(
     assert len(stripe_emulator.objects("customer")) == 1  # faults before the handler create nothing
 
 
+def test_fail_next_queues_up_and_can_wait(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    stripe_emulator.fail_next(1, status=429, after=1)
+    stripe_emulator.fail_next(1, status=500)
+    for _ in range(4):
+        with contextlib.suppress(stripe.RateLimitError, stripe.APIError):
+            client.v1.balance.retrieve()
+    assert [r.status for r in stripe_emulator.requests] == [200, 429, 500, 200]
+
+
 def test_dropped_connection(client: stripe.StripeClient, stripe_emulator: StripeEmulator) -> None:
     stripe_emulator.fail_next(1, status="drop")
     with pytest.raises(stripe.APIConnectionError):
@@ -961,6 +973,19 @@ def test_visibility_delay_hides_new_objects_from_lists_only(
     assert client.v1.charges.list().data == []
     stripe_emulator.clock.advance(0.1)
     assert [c.id for c in client.v1.charges.list().data] == [late.id]
+
+
+def test_visibility_delay_sticks_to_objects_made_under_it(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    stripe_emulator.clock.freeze(1_700_000_000)
+    stripe_emulator.visibility_delay = 30
+    late = charge(client)
+    stripe_emulator.visibility_delay = 0
+    on_time = charge(client)
+    assert [c.id for c in client.v1.charges.list().data] == [on_time.id]
+    stripe_emulator.clock.advance(30)
+    assert [c.id for c in client.v1.charges.list().data] == [on_time.id, late.id]
 
 
 def test_visibility_delay_counts_in_has_more(

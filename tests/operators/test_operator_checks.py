@@ -182,7 +182,7 @@ def test_rendered_value_is_refused_before_any_request(
 
 def test_error_messages_say_what_to_do() -> None:
     with pytest.raises(StripeValidationError) as caught:
-        Charge(task_id="c", amount=1.00, currency="usd", source="tok_visa")
+        Charge(task_id="c", amount=1.00, currency="usd", source="tok_visa")  # type: ignore[arg-type]
     assert "smallest unit (1.00 USD is 100)" in str(caught.value)
     with pytest.raises(StripeValidationError) as caught:
         Charge(task_id="c", amount=100, currency="usd", source="card_1MvoiELkdIwHu7ixOeFGbN9D")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -213,8 +214,8 @@ def test_declined_card_fails_without_retries(stripe_env: StripeEmulator) -> None
     assert stripe_env.count() == 1
 
 
-def find(**kwargs: object) -> object:
-    return StripeFindCustomerOperator(task_id="find", **kwargs).execute(task_context())  # type: ignore[arg-type]
+def find(**kwargs: Any) -> Any:
+    return StripeFindCustomerOperator(task_id="find", **kwargs).execute(task_context())
 
 
 def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
@@ -233,10 +234,9 @@ def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
         "ada@example.com",
         "1",
     )
-    assert find(email="ada@example.com", extra_params={"created": {"lte": older["created"]}})["id"] in {
-        older["id"],
-        newer["id"],
-    }
+    stripe_env.clear_log()
+    assert find(email="ada@example.com", extra_params={"created": {"lte": newer["created"]}}) == newer
+    assert stripe_env.requests[0].query["created"] == {"lte": str(newer["created"])}
 
 
 def test_find_customer_missing_or_deleted(stripe_env: StripeEmulator, logs: Callable[[], str]) -> None:

@@ -1,0 +1,143 @@
+"""Stripe's test payment sources: the tokens and PaymentMethod ids that succeed or decline.
+
+A charge or customer names one of these (``tok_visa``, ``pm_card_visa``, ``tok_chargeDeclined``...);
+the table says which card it stands for and how Stripe answers when it is used. Each use makes a new
+card (``card_...``) or PaymentMethod (``pm_...``) object, as on Stripe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Decline:
+    code: str
+    decline_code: str
+    message: str
+    on_attach: bool = True
+    """Stripe verifies a card when it is attached to a customer; most declining cards fail there already."""
+
+
+@dataclass(frozen=True)
+class KnownCard:
+    brand: str
+    """As on a card object: ``Visa``, ``MasterCard``, ``American Express``."""
+    network: str
+    """As in ``payment_method_details.card.brand``: ``visa``, ``mastercard``, ``amex``."""
+    last4: str
+    fingerprint: str
+    funding: str = "credit"
+    decline: Decline | None = None
+
+
+_GENERIC = Decline("card_declined", "generic_decline", "Your card was declined.")
+
+_CARDS = {
+    "visa": KnownCard("Visa", "visa", "4242", "Xt5EWLLDS7FJjR1c"),
+    "visa_debit": KnownCard("Visa", "visa", "5556", "Ffq8FNcgKbMwtc6b", funding="debit"),
+    "mastercard": KnownCard("MasterCard", "mastercard", "4444", "S7OECRDsWUJkNO4a"),
+    "amex": KnownCard("American Express", "amex", "8431", "y9i1Hvcx3fVBKXxq"),
+    "chargeDeclined": KnownCard("Visa", "visa", "0002", "MmGXLeBQqAyzYTbQ", decline=_GENERIC),
+    "chargeDeclinedInsufficientFunds": KnownCard(
+        "Visa", "visa", "9995", "jrTsPs1iSS1ouEEk",
+        decline=Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    ),
+    "chargeDeclinedFraudulent": KnownCard(
+        "Visa", "visa", "0019", "Hb6Mb7lqs6oV8rst",
+        decline=Decline("card_declined", "fraudulent", "Your card was declined."),
+    ),
+    "chargeDeclinedExpiredCard": KnownCard(
+        "Visa", "visa", "0069", "kVtbSEZBpW4vSXCz",
+        decline=Decline("expired_card", "expired_card", "Your card has expired."),
+    ),
+    "chargeDeclinedIncorrectCvc": KnownCard(
+        "Visa", "visa", "0127", "uoBnuVVPnBqxrSKn",
+        decline=Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
+    ),
+    "chargeDeclinedProcessingError": KnownCard(
+        "Visa", "visa", "0119", "QSWpEIlbsEGQfzvx",
+        decline=Decline(
+            "processing_error", "processing_error",
+            "An error occurred while processing your card. Try again in a little bit.",
+        ),
+    ),
+    # Attaches to a customer fine, then every charge on it declines.
+    "chargeCustomerFail": KnownCard(
+        "Visa", "visa", "0341", "a2XHRzIrrMRx2OaL",
+        decline=Decline("card_declined", "generic_decline", "Your card was declined.", on_attach=False),
+    ),
+}  # fmt: skip
+
+EXP_MONTH = 12
+EXP_YEAR = 2034
+
+
+def known_card(source: str) -> KnownCard | None:
+    """The card behind ``tok_<name>`` or ``pm_card_<name>``, or None for anything else."""
+    for prefix in ("tok_", "pm_card_"):
+        if source.startswith(prefix):
+            return _CARDS.get(source[len(prefix) :])
+    return None
+
+
+def card_object(card_id: str, card: KnownCard, customer: str | None) -> dict[str, Any]:
+    """A ``card`` source object, shaped like Stripe's."""
+    return {
+        "id": card_id,
+        "object": "card",
+        "address_city": None,
+        "address_country": None,
+        "address_line1": None,
+        "address_line1_check": None,
+        "address_line2": None,
+        "address_state": None,
+        "address_zip": None,
+        "address_zip_check": None,
+        "brand": card.brand,
+        "country": "US",
+        "customer": customer,
+        "cvc_check": "pass",
+        "dynamic_last4": None,
+        "exp_month": EXP_MONTH,
+        "exp_year": EXP_YEAR,
+        "fingerprint": card.fingerprint,
+        "funding": card.funding,
+        "last4": card.last4,
+        "metadata": {},
+        "name": None,
+        "tokenization_method": None,
+        "wallet": None,
+    }
+
+
+def payment_method_details(card: KnownCard, amount: int, declined: bool) -> dict[str, Any]:
+    """``charge.payment_method_details`` for a card payment."""
+    return {
+        "card": {
+            "amount_authorized": None if declined else amount,
+            "authorization_code": None,
+            "brand": card.network,
+            "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+            "country": "US",
+            "exp_month": EXP_MONTH,
+            "exp_year": EXP_YEAR,
+            "extended_authorization": {"status": "disabled"},
+            "fingerprint": card.fingerprint,
+            "funding": card.funding,
+            "incremental_authorization": {"status": "unavailable"},
+            "installments": None,
+            "last4": card.last4,
+            "mandate": None,
+            "multicapture": {"status": "unavailable"},
+            "network": card.network,
+            "network_token": {"used": False},
+            "network_transaction_id": None,
+            "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
+            "regulated_status": "unregulated",
+            "three_d_secure": None,
+            "wallet": None,
+        },
+        "type": "card",
+    }

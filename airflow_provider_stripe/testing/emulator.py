@@ -1,0 +1,253 @@
+"""``StripeEmulator``: a local, stateful Stripe API for tests and demos.
+
+It serves Stripe's REST API over real HTTP on 127.0.0.1 (aiohttp, its event loop on a background
+thread), so any client (the ``stripe`` SDK, ``requests``, this provider's hook) talks to it exactly
+as it would to api.stripe.com. The knobs here (clock, visibility delay, latency, faults, rate limit)
+reproduce the situations a Stripe integration must survive, on demand and deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import socket
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import web
+
+from airflow_provider_stripe.testing.clock import Clock
+from airflow_provider_stripe.testing.faults import Fault, FaultKind
+from airflow_provider_stripe.testing.requestlog import RecordedRequest
+from airflow_provider_stripe.testing.server import StripeServer
+from airflow_provider_stripe.testing.state import EmulatorState
+
+_SHUTDOWN_TIMEOUT = 2.0
+
+
+class StripeEmulator:
+    """An in-memory Stripe API on ``host:port`` (port 0: a free one), started by ``with`` or :meth:`start`.
+
+    :param host: interface to listen on; keep the loopback default unless a container must reach it.
+    :param port: TCP port, 0 for a random free one.
+    :param api_key: the test secret key to accept (``sk_test_...``); default: a random one.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api_key: str | None = None) -> None:
+        self._host = host
+        self._port = port
+        self._state = EmulatorState(api_key)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._bound_port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> StripeEmulator:
+        if self._thread is not None:
+            raise RuntimeError("StripeEmulator is already running")
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.create_server((self._host, self._port), family=family)
+        loop = asyncio.new_event_loop()
+        runner = web.AppRunner(
+            StripeServer(self._state).application(), access_log=None, shutdown_timeout=_SHUTDOWN_TIMEOUT
+        )
+        try:
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.SockSite(runner, sock).start())
+        except BaseException:
+            sock.close()
+            loop.close()
+            raise
+        self._bound_port = sock.getsockname()[1]
+        self._loop, self._runner = loop, runner
+        self._thread = threading.Thread(target=loop.run_forever, name="stripe-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        loop, runner, thread = self._loop, self._runner, self._thread
+        if loop is None or runner is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=_SHUTDOWN_TIMEOUT + 5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()
+        self._loop = self._runner = self._thread = None
+        self._bound_port = None
+
+    def __enter__(self) -> StripeEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- where and how to connect ----------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._bound_port is None:
+            raise RuntimeError("StripeEmulator is not running; use `with StripeEmulator()` or .start()")
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._bound_port}"
+
+    @property
+    def api_key(self) -> str:
+        """The test-mode secret key (``sk_test_...``)."""
+        return self._state.keys.test_key
+
+    @property
+    def live_api_key(self) -> str:
+        """A live-mode secret key (``sk_live_...``): objects made with it have ``livemode: true``."""
+        return self._state.keys.live_key
+
+    @property
+    def account_id(self) -> str:
+        """The ``acct_...`` id the keys belong to (named in restricted-key errors)."""
+        return self._state.account_id
+
+    def restricted_key(self, permissions: Iterable[str], *, livemode: bool = False) -> str:
+        """Register a restricted key (``rk_test_...``) allowed only ``permissions``.
+
+        Permissions are ``rak_<resource>_<read|write>`` for charge, customer, refund, product, balance
+        and account; write implies read, as in Stripe's dashboard.
+        """
+        with self._state.lock:
+            return self._state.keys.add_restricted(permissions, livemode=livemode)
+
+    def connection_json(self, api_key: str | None = None, *, extra: Mapping[str, Any] | None = None) -> str:
+        """The value for an ``AIRFLOW_CONN_<ID>`` variable pointing at this emulator.
+
+        :param api_key: the key to put in the connection (default: :attr:`api_key`).
+        :param extra: connection extras, e.g. ``{"max_retries": 0}``.
+        """
+        connection: dict[str, Any] = {
+            "conn_type": "stripe",
+            "password": api_key or self.api_key,
+            "host": self.base_url,
+        }
+        if extra:
+            connection["extra"] = dict(extra)
+        return json.dumps(connection)
+
+    def connection_uri(self, api_key: str | None = None, *, extra: Mapping[str, Any] | None = None) -> str:
+        """The same connection in Airflow's URI form (``stripe://http://:key@127.0.0.1%3APORT``).
+
+        Airflow keeps a host's own scheme when the URI has two ``://``; the port is encoded into the
+        host so that ``host`` comes back as the whole base URL, as the hook expects.
+        """
+        scheme, _, address = self.base_url.partition("://")
+        uri = f"stripe://{scheme}://:{quote(api_key or self.api_key, safe='')}@{quote(address, safe='')}"
+        if extra:
+            uri += "?" + urlencode({"__extra__": json.dumps(dict(extra))})
+        return uri
+
+    def env(
+        self,
+        conn_id: str = "stripe_default",
+        api_key: str | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, str]:
+        """``{"AIRFLOW_CONN_<CONN_ID>": connection_json}``, ready for ``os.environ`` or monkeypatch."""
+        return {f"AIRFLOW_CONN_{conn_id.upper()}": self.connection_json(api_key, extra=extra)}
+
+    # -- knobs -----------------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Clock:
+        """The clock behind every ``created`` and visibility check: ``freeze``, ``set``, ``advance``..."""
+        return self._state.clock
+
+    @property
+    def visibility_delay(self) -> float:
+        """Seconds after creation before an object shows in lists (retrieval by id is immediate).
+
+        Each object keeps the delay in force when it was created, as a slow card authorisation
+        would: setting it back to 0 does not reveal objects that are still "in flight".
+        """
+        return self._state.visibility_delay
+
+    @visibility_delay.setter
+    def visibility_delay(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("visibility_delay must be >= 0")
+        with self._state.lock:
+            self._state.visibility_delay = float(seconds)
+
+    @property
+    def latency(self) -> float:
+        """Seconds added before every response."""
+        return self._state.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        with self._state.lock:
+            self._state.latency = float(seconds)
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: FaultKind = 500,
+        should_retry: bool | None = None,
+        after_handler: bool = False,
+        after: int = 0,
+    ) -> None:
+        """Make the next ``n`` API requests fail (after letting ``after`` more through).
+
+        ``status`` 429 (Stripe's rate-limit error), 500 (Stripe's ``api_error``) or any other HTTP
+        error status answers with a Stripe error body, plus ``Stripe-Should-Retry`` when
+        ``should_retry`` is set; ``"drop"`` closes the connection with no response. With
+        ``after_handler`` the request is carried out first (the object IS created, an idempotency
+        key IS saved) and only its response is replaced: "the POST succeeded but the answer was lost".
+        Calls queue up: ``fail_next(1, 429, after=1); fail_next(1, 500)`` answers 200, 429, 500.
+        """
+        with self._state.lock:
+            self._state.faults.add(n, Fault(status, should_retry, after_handler), after=after)
+
+    def rate_limit(self, per_second: int | None) -> None:
+        """Answer 429 ``rate_limit`` errors above ``per_second`` requests per second; None lifts it."""
+        with self._state.lock:
+            self._state.rate_limiter.set(per_second)
+
+    # -- observing -------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request answered so far, in order (a snapshot)."""
+        return self._state.log.snapshot()
+
+    def count(self, method: str | None = None, path_prefix: str | None = None) -> int:
+        """How many logged requests match ``method`` and start with ``path_prefix``."""
+        return self._state.log.count(method, path_prefix)
+
+    def clear_log(self) -> None:
+        self._state.log.clear()
+
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        """Copies of every stored ``charge``/``customer``/``refund``/``product``, both modes, newest first.
+
+        Deleted customers appear as Stripe shows them: ``{"id", "object", "deleted": true}``.
+        """
+        with self._state.lock:
+            return [copy.deepcopy(record.obj) for record in self._state.store.newest_first(kind)]
+
+    def reset(self) -> None:
+        """Drop all objects, idempotency keys, faults, limits, knobs and the log; keep the API keys."""
+        self._state.reset()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._bound_port is not None else "stopped"
+        return f"<StripeEmulator {where}>"

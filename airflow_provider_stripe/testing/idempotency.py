@@ -1,0 +1,89 @@
+"""Stripe's idempotency keys for POSTs: same key + same request replays the first response.
+
+Rules kept from Stripe: keys are scoped to the account and mode; a saved response (success, decline
+or server error alike) is replayed with ``Idempotent-Replayed: true`` and creates nothing; the same
+key on another endpoint or with other parameters is a 400 ``idempotency_error``; a request rejected by
+parameter validation saves nothing, so it can be corrected and re-sent under the same key; keys are
+forgotten after 24 hours (by the emulator clock).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
+
+KEY_WINDOW_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 255
+
+Scope = tuple[str, bool]
+"""(account id, livemode)."""
+
+
+@dataclass(frozen=True)
+class SavedResponse:
+    method: str
+    path: str
+    fingerprint: str
+    status: int
+    body: bytes
+    saved_at: float
+    request_id: str
+    """Sent back as ``Original-Request`` on replays, as Stripe does."""
+
+
+def _fingerprint(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+class IdempotencyCache:
+    def __init__(self) -> None:
+        self._saved: dict[tuple[Scope, str], SavedResponse] = {}
+
+    def replay(
+        self, scope: Scope, key: str, method: str, path: str, params: Mapping[str, Any], now: float
+    ) -> SavedResponse | None:
+        """The saved response to replay, None for a fresh key, or an ``idempotency_error``."""
+        if len(key) > MAX_KEY_LENGTH:
+            raise invalid(None, f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters long.")
+        saved = self._saved.get((scope, key))
+        if saved is None or saved.saved_at + KEY_WINDOW_SECONDS <= now:
+            return None
+        if (saved.method, saved.path) != (method, path):
+            raise _idempotency_error(
+                "Keys for idempotent requests can only be used for the same endpoint they were first used "
+                f"for ('{saved.method} {saved.path}' vs '{method} {path}'). Try using a key other than "
+                f"'{key}' if you meant to execute a different request."
+            )
+        if saved.fingerprint != _fingerprint(params):
+            raise _idempotency_error(
+                "Keys for idempotent requests can only be used with the same parameters they were first "
+                f"used with. Try using a key other than '{key}' if you meant to execute a different request."
+            )
+        return saved
+
+    def save(
+        self,
+        scope: Scope,
+        key: str,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        status: int,
+        body: bytes,
+        now: float,
+        request_id: str,
+    ) -> None:
+        self._saved[(scope, key)] = SavedResponse(
+            method, path, _fingerprint(params), status, body, now, request_id
+        )
+
+    def clear(self) -> None:
+        self._saved.clear()
+
+
+def _idempotency_error(message: str) -> StripeAPIError:
+    return StripeAPIError(400, message, type="idempotency_error")

@@ -1,0 +1,67 @@
+"""The account the API keys belong to (or the connected account named by ``Stripe-Account``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
+from airflow_provider_stripe.testing.listing import list_object
+from airflow_provider_stripe.testing.params import texts
+
+CREATED = 1_700_000_000
+
+
+def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
+    requirements: dict[str, Any] = {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": [],
+        "disabled_reason": None,
+        "errors": [],
+        "eventually_due": [],
+        "past_due": [],
+        "pending_verification": [],
+    }
+    return {
+        "id": ctx.account_id,
+        "object": "account",
+        "business_profile": {
+            "mcc": None,
+            "name": "Stripe Emulator",
+            "product_description": None,
+            "support_address": None,
+            "support_email": None,
+            "support_phone": None,
+            "support_url": None,
+            "url": None,
+        },
+        "business_type": None,
+        "capabilities": {"card_payments": "active", "transfers": "active"},
+        "charges_enabled": True,
+        "controller": {"type": "account"},
+        "country": "US",
+        "created": CREATED,
+        "default_currency": "usd",
+        "details_submitted": True,
+        "email": "emulator@example.com",
+        "external_accounts": list_object([], False, f"/v1/accounts/{ctx.account_id}/external_accounts"),
+        "future_requirements": requirements,
+        "metadata": {},
+        "payouts_enabled": True,
+        "requirements": dict(requirements),
+        "settings": {
+            "dashboard": {"display_name": "Stripe Emulator", "timezone": "Etc/UTC"},
+            "payments": {"statement_descriptor": "STRIPE EMULATOR"},
+            "payouts": {
+                "debit_negative_balances": True,
+                "schedule": {"delay_days": 2, "interval": "daily"},
+                "statement_descriptor": None,
+            },
+        },
+        "tos_acceptance": {"date": CREATED, "ip": None, "user_agent": None},
+        "type": "standard",
+    }
+
+
+ENDPOINTS = (Endpoint("GET", "/v1/account", "account", "read", {"expand": texts()}, retrieve),)

@@ -1,0 +1,229 @@
+"""Charges: create against a test source or a customer's card, retrieve, list, and list a charge's refunds."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_stripe.testing import currencies
+from airflow_provider_stripe.testing.cards import payment_method_details
+from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
+from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
+from airflow_provider_stripe.testing.ids import new_id
+from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_object, list_page
+from airflow_provider_stripe.testing.params import (
+    ADDRESS,
+    Field,
+    Schema,
+    email,
+    flag,
+    integer,
+    metadata,
+    nested,
+    opaque,
+    required,
+    text,
+    texts,
+)
+from airflow_provider_stripe.testing.resources import shapes
+from airflow_provider_stripe.testing.resources.instruments import (
+    customer_instrument,
+    declined,
+    new_instrument,
+)
+from airflow_provider_stripe.testing.store import Instrument
+
+_SHIPPING: Schema = {
+    "name": required(text()),
+    "address": required(nested({**ADDRESS, "line1": required(text())})),
+    "carrier": text(),
+    "phone": text(),
+    "tracking_number": text(),
+}
+
+
+def _shipping(param: str, value: Any) -> Any:
+    # Stripe names the innermost missing field, shipping[address][line1], when the address is absent.
+    if isinstance(value, dict) and "name" in value:
+        value = {"address": {}, **value}
+    return nested(_SHIPPING).coerce(param, value)
+
+
+CREATE: Schema = {
+    "amount": required(integer()),
+    "currency": required(text()),
+    "customer": text(),
+    "source": text(),
+    "description": text(40000),
+    "capture": flag(),
+    "receipt_email": email(),
+    "statement_descriptor": text(22),
+    "statement_descriptor_suffix": text(22),
+    "metadata": metadata(),
+    "shipping": Field(_shipping),
+    "application_fee_amount": integer(minimum=0),
+    "on_behalf_of": text(),
+    "transfer_group": text(),
+    "expand": texts(),
+    **{name: opaque() for name in ("radar_options", "transfer_data")},
+}
+
+LIST: Schema = {**LIST_SCHEMA, "customer": text(), "payment_intent": text(), "transfer_group": text()}
+RETRIEVE: Schema = {"expand": texts()}
+REFUNDS: Schema = LIST_SCHEMA
+
+
+def _check_amount(amount: int, currency: str) -> None:
+    if currency not in currencies.SUPPORTED:
+        raise invalid(
+            "currency",
+            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+            + ", ".join(sorted(currencies.SUPPORTED)),
+        )
+    minimum = currencies.minimum_charge(currency)
+    if amount < minimum:
+        raise invalid(
+            "amount",
+            f"Amount must be at least {currencies.format_amount(minimum, currency)} {currency}",
+            "amount_too_small",
+        )
+    if amount > currencies.MAXIMUM_AMOUNT:
+        raise invalid(
+            "amount",
+            f"Amount must be no more than {currencies.format_amount(currencies.MAXIMUM_AMOUNT, currency)}",
+            "amount_too_large",
+        )
+
+
+def _instrument(ctx: ApiContext, params: dict[str, Any]) -> Instrument:
+    customer, source = params.get("customer"), params.get("source")
+    if customer is None and source is None:
+        raise invalid(None, "Must provide source or customer.", "parameter_missing")
+    if customer is None:
+        assert source is not None
+        return new_instrument(ctx, source, customer=None, param="source")
+    instrument = customer_instrument(ctx, ctx.find("customer", customer, param="customer"), source)
+    if instrument is None:
+        raise StripeAPIError(
+            402,
+            "Cannot charge a customer that has no active card",
+            type="card_error",
+            code="missing",
+            param="card",
+        )
+    return instrument
+
+
+def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
+    currency = params["currency"].lower()
+    amount: int = params["amount"]
+    _check_amount(amount, currency)
+    instrument = _instrument(ctx, params)
+    decline = instrument.card.decline
+    captured = decline is None and params.get("capture") is not False
+    charge_id = new_id("ch")
+    from_payment_method = instrument.card_object is None
+    payment_intent = new_id("pi") if from_payment_method and decline is None else None
+    suffix = params.get("statement_descriptor_suffix")
+    charge = {
+        "id": charge_id,
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount if captured else 0,
+        "amount_refunded": 0,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": params.get("application_fee_amount"),
+        "balance_transaction": new_id("txn") if captured else None,
+        "billing_details": {
+            "address": shapes.address({}),
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": params.get("statement_descriptor")
+        or ("STRIPE EMULATOR* " + suffix if suffix else "STRIPE EMULATOR"),
+        "captured": captured,
+        "created": ctx.created,
+        "currency": currency,
+        "customer": params.get("customer"),
+        "description": params.get("description"),
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": decline.code if decline else None,
+        "failure_message": decline.message if decline else None,
+        "fraud_details": {},
+        "livemode": ctx.livemode,
+        "metadata": params.get("metadata") or {},
+        "on_behalf_of": params.get("on_behalf_of"),
+        "outcome": _outcome(decline is None, decline.decline_code if decline else None),
+        "paid": decline is None,
+        "payment_intent": payment_intent,
+        "payment_method": instrument.id,
+        "payment_method_details": payment_method_details(instrument.card, amount, decline is not None),
+        "receipt_email": params.get("receipt_email"),
+        "receipt_number": None,
+        "receipt_url": f"https://pay.stripe.com/receipts/payment/{secrets.token_urlsafe(48)}",
+        "refunded": False,
+        "refunds": list_object([], False, f"/v1/charges/{charge_id}/refunds"),
+        "review": None,
+        "shipping": shapes.shipping(params.get("shipping"), "carrier", "tracking_number"),
+        "source": instrument.card_object,
+        "source_transfer": None,
+        "statement_descriptor": params.get("statement_descriptor"),
+        "statement_descriptor_suffix": suffix,
+        "status": "failed" if decline else "succeeded",
+        "transfer_data": None,
+        "transfer_group": params.get("transfer_group"),
+    }
+    ctx.save("charge", charge)
+    if payment_intent is not None:
+        ctx.ledger.charges_by_payment_intent[payment_intent] = charge_id
+    if decline is not None:  # Stripe keeps the failed charge, then answers 402 naming it
+        raise declined(decline, charge_id)
+    return charge
+
+
+def _outcome(approved: bool, decline_code: str | None) -> dict[str, Any]:
+    return {
+        "advice_code": None if approved else "try_again_later",
+        "network_advice_code": None,
+        "network_decline_code": None,
+        "network_status": "approved_by_network" if approved else "declined_by_network",
+        "reason": decline_code,
+        "risk_level": "normal",
+        "risk_score": 20,
+        "seller_message": "Payment complete."
+        if approved
+        else "The bank did not return any further details with this decline.",
+        "type": "authorized" if approved else "issuer_declined",
+    }
+
+
+def retrieve(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
+    return ctx.find("charge", path["id"], param="id", status=404).obj
+
+
+def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
+    matches = field_filter(params, ("customer", "payment_intent", "transfer_group"))
+    return list_page(ctx.ledger["charge"], params, "/v1/charges", lambda r: ctx.listable(r) and matches(r))
+
+
+def list_refunds(ctx: ApiContext, params: dict[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
+    charge_id = ctx.find("charge", path["id"], param="id", status=404).id
+    return list_page(
+        ctx.ledger["refund"],
+        params,
+        f"/v1/charges/{charge_id}/refunds",
+        lambda record: ctx.listable(record) and record.obj["charge"] == charge_id,
+    )
+
+
+ENDPOINTS = (
+    Endpoint("POST", "/v1/charges", "charge", "write", CREATE, create),
+    Endpoint("GET", "/v1/charges", "charge", "read", LIST, list_),
+    Endpoint("GET", "/v1/charges/{id}", "charge", "read", RETRIEVE, retrieve),
+    Endpoint("GET", "/v1/charges/{id}/refunds", "refund", "read", REFUNDS, list_refunds),
+)

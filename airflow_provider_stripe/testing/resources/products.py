@@ -1,0 +1,94 @@
+"""Products: create (with an optional caller-chosen id, as Stripe allows), retrieve, list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
+from airflow_provider_stripe.testing.errors import StripeAPIError
+from airflow_provider_stripe.testing.ids import new_id
+from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
+from airflow_provider_stripe.testing.params import (
+    Schema,
+    choice,
+    flag,
+    metadata,
+    non_blank_text,
+    opaque,
+    required,
+    text,
+    texts,
+)
+from airflow_provider_stripe.testing.store import Record
+
+MAX_IMAGES = 8
+
+CREATE: Schema = {
+    "id": text(),
+    "name": required(non_blank_text()),
+    "active": flag(),
+    "description": text(40000),
+    "images": texts(MAX_IMAGES),
+    "url": text(),
+    "unit_label": text(12),
+    "shippable": flag(),
+    "statement_descriptor": text(22),
+    "tax_code": text(),
+    "metadata": metadata(),
+    "type": choice("good", "service"),
+    "expand": texts(),
+    **{name: opaque() for name in ("default_price_data", "marketing_features", "package_dimensions")},
+}
+
+LIST: Schema = {**LIST_SCHEMA, "active": flag(), "ids": texts(), "shippable": flag(), "url": text()}
+RETRIEVE: Schema = {"expand": texts()}
+
+
+def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
+    product_id = params.get("id") or new_id("prod")
+    if product_id in ctx.ledger["product"]:
+        raise StripeAPIError(400, "Product already exists.", code="resource_already_exists", param="id")
+    product = {
+        "id": product_id,
+        "object": "product",
+        "active": params.get("active", True) is not False,
+        "created": ctx.created,
+        "default_price": new_id("price") if params.get("default_price_data") else None,
+        "description": params.get("description"),
+        "images": params.get("images") or [],
+        "livemode": ctx.livemode,
+        "marketing_features": params.get("marketing_features") or [],
+        "metadata": params.get("metadata") or {},
+        "name": params["name"],
+        "package_dimensions": params.get("package_dimensions"),
+        "shippable": params.get("shippable"),
+        "statement_descriptor": params.get("statement_descriptor"),
+        "tax_code": params.get("tax_code"),
+        "type": params.get("type") or "service",
+        "unit_label": params.get("unit_label"),
+        "updated": ctx.created,
+        "url": params.get("url"),
+    }
+    return ctx.save("product", product).obj
+
+
+def retrieve(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
+    return ctx.find("product", path["id"], param="id", status=404).obj
+
+
+def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
+    matches = field_filter(params, ("active", "shippable", "url"))
+    ids = set(params["ids"]) if params.get("ids") else None
+
+    def include(record: Record) -> bool:
+        return ctx.listable(record) and matches(record) and (ids is None or record.id in ids)
+
+    return list_page(ctx.ledger["product"], params, "/v1/products", include)
+
+
+ENDPOINTS = (
+    Endpoint("POST", "/v1/products", "product", "write", CREATE, create),
+    Endpoint("GET", "/v1/products", "product", "read", LIST, list_),
+    Endpoint("GET", "/v1/products/{id}", "product", "read", RETRIEVE, retrieve),
+)

@@ -1,0 +1,45 @@
+"""Everything the server thread reads and the test thread steers, behind one lock.
+
+Request handling runs on the emulator's event-loop thread while a test calls ``objects()``,
+``fail_next()`` or ``reset()`` from its own; both sides take :attr:`EmulatorState.lock` around any use
+of the store, the idempotency cache, the fault queue and the rate limiter.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from airflow_provider_stripe.testing.auth import KeyRing
+from airflow_provider_stripe.testing.clock import Clock
+from airflow_provider_stripe.testing.faults import FaultQueue, RateLimiter
+from airflow_provider_stripe.testing.idempotency import IdempotencyCache
+from airflow_provider_stripe.testing.ids import new_id
+from airflow_provider_stripe.testing.requestlog import RequestLog
+from airflow_provider_stripe.testing.store import ObjectStore
+
+
+class EmulatorState:
+    def __init__(self, api_key: str | None = None) -> None:
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.keys = KeyRing(api_key)
+        self.account_id = new_id("acct")
+        self.log = RequestLog()
+        self.store = ObjectStore()
+        self.idempotency = IdempotencyCache()
+        self.faults = FaultQueue()
+        self.rate_limiter = RateLimiter()
+        self.visibility_delay = 0.0
+        self.latency = 0.0
+
+    def reset(self) -> None:
+        """Back to as-started, keeping the account and its API keys (connections stay valid)."""
+        with self.lock:
+            self.store = ObjectStore()
+            self.idempotency.clear()
+            self.faults.clear()
+            self.rate_limiter.set(None)
+            self.visibility_delay = 0.0
+            self.latency = 0.0
+            self.clock.reset()
+            self.log.clear()
