@@ -195,12 +195,19 @@ class StripeHook(BaseHook):
                 call.method, call.url, data=call.body, headers=call.headers, timeout=self.settings.timeout
             )
         except requests.RequestException as error:
-            failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
-            log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
-            raise failure from None
-        answer = StripeAnswer(response.status_code, response.headers, response.content)
+            raise self._no_answer(call, error, started) from None
+        return self._answered(
+            call, StripeAnswer(response.status_code, response.headers, response.content), started
+        )
+
+    def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
         return Reply(parse_answer(call, answer), answer.replayed)
+
+    def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
+        failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
+        log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
+        return failure
 
     async def arequest(
         self,
@@ -218,10 +225,10 @@ class StripeHook(BaseHook):
         call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
         async for attempt in async_retrying(settings):
             with attempt:
-                return await self._asend(call)
+                return (await self._asend(call)).object
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _asend(self, call: StripeCall) -> StripeObject:
+    async def _asend(self, call: StripeCall) -> Reply:
         import aiohttp
 
         if self._async_session is None:
@@ -237,11 +244,8 @@ class StripeHook(BaseHook):
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
-            log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
-            raise failure from None
-        log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        return parse_answer(call, answer)
+            raise self._no_answer(call, error, started) from None
+        return self._answered(call, answer, started)
 
     async def aclose(self) -> None:
         """Close the aiohttp session that :meth:`arequest` opened, if any."""
