@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -134,6 +135,10 @@ try:  # Airflow 3.0+
     from airflow.triggers.base import BaseEventTrigger as _EventTriggerBase
 except ImportError:  # Airflow 2.x: no event-driven scheduling; the classes below refuse to build.
     _EventTriggerBase = BaseTrigger  # type: ignore[misc,assignment]
+try:  # Airflow 3.3+
+    from airflow.triggers.shared_stream import SharedStreamProducer as _ProducerBase
+except ImportError:  # Older Airflow: never used, the event triggers refuse to build there.
+    _ProducerBase = object  # type: ignore[misc,assignment]
 
 EVENT_CURSOR_KEY = "stripe_cursor"
 
@@ -151,12 +156,61 @@ def _require_event_triggers() -> None:
         )
 
 
+class _PollTurn:
+    """One turn of an event trigger's poll loop, passed from :class:`_PollTurns` to the trigger and back.
+
+    A turn that found news carries ``save_cursor``; it is awaited only once the turn comes back
+    through :meth:`_PollTurns.advance`, which the triggerer does after the turn's event is stored.
+    """
+
+    def __init__(self) -> None:
+        self.polled = asyncio.Event()
+        self.save_cursor: Callable[[], Awaitable[None]] | None = None
+
+
+class _PollTurns(_ProducerBase):
+    """The triggerer's ack-mode stream for one event trigger: a poll turn every ``poll_interval``.
+
+    Airflow 3.3 gives a trigger one way to learn that an event it yielded is in the metadata DB:
+    the ack mode of shared streams (``airflow.triggers.shared_stream``), which calls
+    :meth:`advance` with each raw item only after every trigger event derived from it is stored.
+    Saving the cursor there, and not right after ``yield``, is what keeps a batch from being lost
+    when the triggerer stops after a poll but before its event left the trigger runner.
+    """
+
+    def __init__(self, poll_interval: float) -> None:
+        self.poll_interval = poll_interval
+
+    async def open_stream(self) -> AsyncIterator[tuple[_PollTurn, _PollTurn]]:
+        while True:
+            turn = _PollTurn()
+            yield turn, turn
+            await turn.polled.wait()
+            await asyncio.sleep(self.poll_interval)
+
+    async def advance(self, batch: Sequence[Any]) -> None:
+        for item in batch:
+            if not item.outcome.is_clean:
+                # Not confirmed stored (ack timeout): keep the saved cursor where it is. Raising ends
+                # the stream; the triggerer starts the trigger again, which delivers the batch again.
+                raise StripeError(
+                    "A Stripe event trigger's event was not confirmed stored in the metadata DB; its "
+                    "cursor stays put and the trigger restarts from it."
+                )
+            turn: _PollTurn = item.broker_payload
+            if turn.save_cursor is not None:
+                await turn.save_cursor()
+
+
 class _StripeNewObjectsEventTrigger(_EventTriggerBase):
     """Fire one event per batch of new objects, forever, for an ``AssetWatcher``.
 
-    The cursor lives in the watched asset's state store (Airflow 3.3+), written after each event
-    is handed to the triggerer, so a new trigger instance (a triggerer restart) resumes where the
-    last one stopped: it neither re-fires an old batch nor skips objects created meanwhile.
+    The cursor lives in the watched asset's state store (Airflow 3.3+) and is saved only after the
+    batch's event is stored in the metadata DB (see :class:`_PollTurns`). A new trigger instance (a
+    triggerer restart) resumes from it: a batch whose event was stored is not fired again, and
+    objects created while no triggerer ran are delivered. Should the triggerer die in the second or
+    so between storing an event and saving the cursor, that one batch is delivered again: the
+    trigger prefers a repeat to a loss.
     """
 
     path: str
@@ -195,6 +249,66 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
             },
         )
 
+    def shared_stream_key(self) -> Hashable:
+        # Shared with no other trigger: the key names this one. The stream is here for its ack mode.
+        return (f"{type(self).__module__}.{type(self).__qualname__}", self.trigger_id)
+
+    @classmethod
+    def create_shared_stream_producer(cls, kwargs: dict[str, Any]) -> _PollTurns:
+        return _PollTurns(float(kwargs.get("poll_interval", 15.0)))
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        """Poll once per turn; a turn that finds news yields their event and carries the new cursor."""
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        store = self._state_store()
+        cursor = await self._load_cursor(store)
+        hook = StripeHook(self.stripe_conn_id)
+        try:
+            async for turn in shared_stream:
+                try:
+                    result = await self._poll(hook, cursor)
+                    if result is not None and result.objects:
+                        self.log.info(self.watch.describe(result, "objects"))
+                        turn.save_cursor = partial(store.aset, EVENT_CURSOR_KEY, result.cursor.to_json())
+                        yield TriggerEvent({"objects": result.objects})
+                        cursor = result.cursor
+                finally:
+                    turn.polled.set()
+        finally:
+            await hook.aclose()
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Outside the triggerer's streams (a test, a debugger), a turn's cursor is saved as soon as
+        the caller asks for the next event."""
+        async for event in self.filter_shared_stream(self._turns_saved_on_next()):
+            yield event
+
+    async def _turns_saved_on_next(self) -> AsyncIterator[_PollTurn]:
+        while True:
+            turn = _PollTurn()
+            yield turn
+            if turn.save_cursor is not None:
+                await turn.save_cursor()
+            await asyncio.sleep(self.poll_interval)
+
+    async def _poll(self, hook: Any, cursor: Cursor) -> PollResult | None:
+        """One poll; None when it failed. A watcher has no task to fail, and the triggerer restarts
+        a trigger that raises within a second or two, so failures are logged and polled through."""
+        try:
+            return await poll_once(hook, self.watch, cursor)
+        except StripeError as error:
+            if ends_the_wait(error):
+                self.log.error(
+                    "Stripe refused the poll; trying again in %s s. Fix the connection %r: %s",
+                    self.poll_interval,
+                    self.stripe_conn_id,
+                    error,
+                )
+            else:
+                self.log.warning("Stripe poll failed, trying again in %s s: %s", self.poll_interval, error)
+            return None
+
     def _state_store(self) -> Any:
         store = getattr(self, "asset_state_store", None)
         if store is None:
@@ -206,40 +320,21 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
         return store
 
     async def _load_cursor(self, store: Any) -> Cursor:
-        stored = await store.aget(EVENT_CURSOR_KEY)
+        try:
+            stored = await store.aget(EVENT_CURSOR_KEY)
+        except ValueError as error:  # Airflow: "... 2 concrete inlets and outlets ..."
+            raise StripeValidationError(
+                "One Stripe event trigger watches two or more assets (their AssetWatchers have the same "
+                "trigger arguments, so Airflow runs one trigger for all), but its cursor belongs to one "
+                f"asset ({error}). Give each asset its own Stripe filter, or schedule the DAGs on one asset.",
+                param="trigger",
+            ) from None
         if stored:
             return Cursor.from_json(str(stored))
         start = int(self.start_from if self.start_from is not None else time.time())
         cursor = Cursor.starting_at(start)
         await store.aset(EVENT_CURSOR_KEY, cursor.to_json())  # "now" must not move on a restart
         return cursor
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
-        store = self._state_store()
-        cursor = await self._load_cursor(store)
-        hook = StripeHook(self.stripe_conn_id)
-        try:
-            while True:
-                try:
-                    result = await poll_once(hook, self.watch, cursor)
-                except StripeError as error:
-                    if ends_the_wait(error):
-                        raise
-                    self.log.warning(
-                        "Stripe poll failed, trying again in %s s: %s", self.poll_interval, error
-                    )
-                else:
-                    if result.objects:
-                        self.log.info(self.watch.describe(result, "objects"))
-                        yield TriggerEvent({"objects": result.objects, "cursor": result.cursor.to_json()})
-                        cursor = result.cursor
-                        await store.aset(EVENT_CURSOR_KEY, cursor.to_json())
-                        continue
-                await asyncio.sleep(self.poll_interval)
-        finally:
-            await hook.aclose()
 
 
 class StripeNewChargeEventTrigger(_StripeNewObjectsEventTrigger):
