@@ -82,8 +82,9 @@ class Cursor:
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise StripeValidationError(
-                f"The stored stripe_cursor XCom is unreadable ({error}). Delete that XCom to restart "
-                "the watch from `start_from` (or from now).",
+                f"The stored stripe_cursor is unreadable ({error}). Delete it (a sensor's "
+                "stripe_cursor XCom, or an event trigger's stripe_cursor asset state) to restart the "
+                "watch from `start_from` (or from now).",
                 param="stripe_cursor",
             ) from None
 

@@ -167,9 +167,15 @@ class _PollTurn:
         self.polled = asyncio.Event()
         self.save_cursor: Callable[[], Awaitable[None]] | None = None
 
+    async def pause(self, poll_interval: float) -> None:
+        """Wait before the next turn; after news, look again at once (a backlog comes a batch a time)."""
+        if self.save_cursor is None:
+            await asyncio.sleep(poll_interval)
+
 
 class _PollTurns(_ProducerBase):
-    """The triggerer's ack-mode stream for one event trigger: a poll turn every ``poll_interval``.
+    """The triggerer's ack-mode stream for one event trigger: a poll turn every ``poll_interval``
+    (at once after a turn that found news).
 
     Airflow 3.3 gives a trigger one way to learn that an event it yielded is in the metadata DB:
     the ack mode of shared streams (``airflow.triggers.shared_stream``), which calls
@@ -186,7 +192,7 @@ class _PollTurns(_ProducerBase):
             turn = _PollTurn()
             yield turn, turn
             await turn.polled.wait()
-            await asyncio.sleep(self.poll_interval)
+            await turn.pause(self.poll_interval)
 
     async def advance(self, batch: Sequence[Any]) -> None:
         for item in batch:
@@ -290,7 +296,7 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
             yield turn
             if turn.save_cursor is not None:
                 await turn.save_cursor()
-            await asyncio.sleep(self.poll_interval)
+            await turn.pause(self.poll_interval)
 
     async def _poll(self, hook: Any, cursor: Cursor) -> PollResult | None:
         """One poll; None when it failed. A watcher has no task to fail, and the triggerer restarts

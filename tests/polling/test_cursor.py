@@ -53,7 +53,7 @@ def test_json_round_trip_and_compact_form() -> None:
 
 @pytest.mark.parametrize("bad", ["", "{", '{"version": 9}', '{"version": 1, "watermark": 1}', "[]"])
 def test_unreadable_cursor_says_how_to_recover(bad: str) -> None:
-    with pytest.raises(StripeValidationError, match="Delete that XCom"):
+    with pytest.raises(StripeValidationError, match="Delete it"):
         Cursor.from_json(bad)
 
 

@@ -1,0 +1,278 @@
+"""A throw-away Airflow 3 deployment of real processes for end-to-end tests of event-driven DAGs.
+
+``AirflowCluster`` gives each test its own AIRFLOW_HOME and SQLite DB (never the test session's), runs
+``airflow db migrate``, then starts the processes an asset-watcher DAG needs, each in its own process
+group so that stopping one takes its children with it:
+
+- ``dag-processor``: parses the DAG file; a DAG whose asset has watchers gets its triggers registered
+  (``AssetModelOperation.add_asset_trigger_references``), but only once the DAG is unpaused.
+- ``triggerer``: runs the watcher's trigger and turns each of its events into an asset event.
+- ``scheduler`` (LocalExecutor): creates one DAG run per queued asset event and runs its tasks.
+- ``api-server --apps execution``: the Execution API that Airflow 3 task processes talk to.
+
+The metadata DB is read with plain ``sqlite3`` (read-only), so the test process never imports
+Airflow's ORM against a second home.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from contextlib import closing, suppress
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+AIRFLOW = Path(sys.executable).with_name("airflow")
+PROCESSES = {
+    "api-server": ["api-server", "--apps", "execution", "--workers", "1"],
+    "dag-processor": ["dag-processor"],
+    # No log servers: they would listen on all interfaces, on fixed ports.
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "triggerer": ["triggerer", "--skip-serve-logs"],
+}
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, check: Callable[[], T], timeout: float, interval: float = 0.2) -> T:
+    """Call ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+class AirflowCluster:
+    """Airflow processes sharing one throw-away home; :meth:`stop_all` always cleans up."""
+
+    def __init__(self, home: Path, extra_env: Mapping[str, str]) -> None:
+        self.home = home
+        self.db_path = home / "airflow.db"
+        self.dags_folder = home / "dags"
+        self.dags_folder.mkdir(parents=True, exist_ok=True)
+        self.api_port = free_port()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._generation: dict[str, int] = {}
+        self.env = self._environment(extra_env)
+
+    def _environment(self, extra_env: Mapping[str, str]) -> dict[str, str]:
+        from cryptography.fernet import Fernet
+
+        # Nothing from the test session's Airflow (its home, its DB, its connections) leaks in.
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("AIRFLOW_", "AIRFLOW__", "_AIRFLOW"))
+        }
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}",
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": "2",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                # Every process must share these: trigger kwargs are Fernet-encrypted in the DB and
+                # the scheduler signs the task tokens that the API server checks.
+                "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+                "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex(),
+                "AIRFLOW__API__SECRET_KEY": os.urandom(16).hex(),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.api_port}/execution/",
+                # Fast loops, so that the whole scenario takes about a minute.
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+                "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+                # A killed triggerer's triggers go to the next one once its heartbeat is this old.
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "4",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(extra_env)
+        return env
+
+    # -- processes -------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [str(AIRFLOW), "db", "migrate"],
+            env=self.env,
+            cwd=self.home,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        """Start ``airflow <name>`` in a new process group, its output in ``<home>/<name>-<n>.log``."""
+        generation = self._generation.get(name, 0) + 1
+        self._generation[name] = generation
+        log = (self.home / f"{name}-{generation}.log").open("wb")
+        process = subprocess.Popen(
+            [str(AIRFLOW), *PROCESSES[name]],
+            env=self.env,
+            cwd=self.home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_terminate_with_parent,
+        )
+        log.close()
+        self.processes[name] = process
+        return process
+
+    def stop(self, name: str, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> None:
+        """Signal the process group of ``name`` and wait for its leader; SIGKILL after ``timeout``."""
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        _signal_group(process.pid, sig)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait(10)
+        # Children that outlived their leader (a trigger runner, a task supervisor) go too.
+        _signal_group(process.pid, signal.SIGKILL)
+
+    def stop_all(self, timeout: float = 15) -> None:
+        """SIGTERM every process group at once, SIGKILL what is left after ``timeout``."""
+        processes, self.processes = self.processes, {}
+        for process in processes.values():
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in processes.values():
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.1, deadline - time.monotonic()))
+            _signal_group(process.pid, signal.SIGKILL)
+        for process in processes.values():
+            process.wait(10)
+        self._kill_strays()
+
+    def _kill_strays(self) -> None:
+        """Kill any process still running with this cluster's AIRFLOW_HOME (e.g. one that set up its
+        own session); only ever processes this cluster started, found by their environment."""
+        marker = f"AIRFLOW_HOME={self.home}".encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                environ = (proc / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker in environ:
+                with suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGKILL)
+
+    def assert_running(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"airflow {name} exited with {process.returncode}:\n{self.log_tail(name)}"
+                )
+
+    def log_tail(self, name: str, lines: int = 60) -> str:
+        logs = sorted(self.home.glob(f"{name}-*.log"))
+        if not logs:
+            return "(no log)"
+        text = logs[-1].read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def diagnostics(self) -> str:
+        logs = [f"===== airflow {name} =====\n{self.log_tail(name)}" for name in PROCESSES]
+        errors = [f"===== DAG import error in {row[0]} =====\n{row[1]}" for row in self.import_errors()]
+        return "\n\n".join(logs + errors)
+
+    # -- the metadata DB -------------------------------------------------------------------------
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if not self.db_path.exists():
+            return []
+        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)) as db:
+            try:
+                return db.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if "no such table" in str(error) or "locked" in str(error):
+                    return []
+                raise
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's runs, oldest first, each with the asset events that triggered it."""
+        runs = self.query(
+            "SELECT id, run_id, run_type, state FROM dag_run WHERE dag_id = ? ORDER BY id", (dag_id,)
+        )
+        result = []
+        for run_pk, run_id, run_type, state in runs:
+            events = self.query(
+                "SELECT e.id, e.extra FROM asset_event e JOIN dagrun_asset_event d ON d.event_id = e.id "
+                "WHERE d.dag_run_id = ? ORDER BY e.id",
+                (run_pk,),
+            )
+            result.append(
+                {
+                    "run_id": run_id,
+                    "run_type": run_type,
+                    "state": state,
+                    "events": [{"id": event_id, "extra": json.loads(extra)} for event_id, extra in events],
+                }
+            )
+        return result
+
+    def import_errors(self) -> list[tuple[str, str]]:
+        return [
+            (str(row[0]), str(row[1])) for row in self.query("SELECT filename, stacktrace FROM import_error")
+        ]
+
+    def asset_state(self, asset_name: str, key: str) -> Any:
+        rows = self.query(
+            "SELECT s.value FROM asset_state_store s JOIN asset a ON a.id = s.asset_id "
+            "WHERE a.name = ? AND s.key = ?",
+            (asset_name, key),
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def watcher_triggers(self, asset_name: str) -> list[tuple[int, str, int | None]]:
+        """(trigger id, classpath, triggerer job id) of every trigger watching ``asset_name``."""
+        return [
+            (int(row[0]), str(row[1]), row[2])
+            for row in self.query(
+                "SELECT t.id, t.classpath, t.triggerer_id FROM trigger t "
+                "JOIN asset_watcher w ON w.trigger_id = t.id JOIN asset a ON a.id = w.asset_id "
+                "WHERE a.name = ?",
+                (asset_name,),
+            )
+        ]
+
+
+def _terminate_with_parent() -> None:
+    """In the child before exec: SIGTERM it if the test process dies (Linux), so that a killed test
+    run leaves no Airflow behind."""
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
