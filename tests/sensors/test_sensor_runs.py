@@ -193,3 +193,28 @@ def test_mapped_sensor_keeps_one_cursor_per_customer(stripe_env: StripeEmulator)
     second = run_dag(dag, FIRST_DAY + 2 * DAY)
     assert delivered(second, map_index=0) == a2
     assert delivered(second, map_index=1) == b2
+
+
+def test_reschedule_mode_waits_across_reschedules_then_delivers(stripe_env: StripeEmulator) -> None:
+    import threading
+    import time
+
+    start = int(stripe_env.clock.now())
+    dag = charge_watch_dag("charges_reschedule", start, mode="reschedule", poke_interval=1, timeout=60)
+    created: list[str] = []
+
+    def create_after_the_first_empty_poke() -> None:
+        deadline = time.monotonic() + 60
+        while stripe_env.count("GET", "/v1/charges") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stripe_env.clock.advance(1)
+        created.extend(create_charges(stripe_env, 2))
+
+    stripe_env.clear_log()
+    worker = threading.Thread(target=create_after_the_first_empty_poke)
+    worker.start()
+    result = run_dag(dag, FIRST_DAY + DAY)
+    worker.join()
+    assert delivered(result) == created
+    polls = stripe_env.count("GET", "/v1/charges")
+    assert polls >= 2, "the sensor should have been rescheduled at least once before the charges came"
