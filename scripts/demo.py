@@ -1,0 +1,381 @@
+"""The main job: the example DAGs end to end against a local Stripe, then a report of what happened.
+
+Run it through ``scripts/demo``, which first builds the pinned Airflow virtualenv; this file runs
+inside that virtualenv. It:
+
+1. makes a throw-away AIRFLOW_HOME (a temp dir, kept afterwards for its logs) whose dags folder
+   holds copies of ``example_dags/``, and runs ``airflow db migrate`` there;
+2. starts the local Stripe emulator (``StripeEmulator``, in this process, on a free port) and
+   points the connection ``stripe_default`` at it (``AIRFLOW_CONN_STRIPE_DEFAULT``);
+3. runs, with ``dag.test()``: ``stripe_scheduled_checkout`` (product, customer, charge, refund),
+   then ``stripe_new_charges`` and ``stripe_new_refunds``, whose sensors must deliver exactly the
+   charge and the refund the checkout made;
+4. prints the objects, what each sensor saw, the API calls the emulator served and where the logs
+   are. It exits non-zero if any step fails.
+
+Airflow's own output goes to one log file per step, not to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = ROOT / "example_dags"
+CHECKOUT, NEW_CHARGES, NEW_REFUNDS = "stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"
+_STRIPE_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]+")
+
+
+class DemoFailed(Exception):
+    """A step failed; the message says which, and where its log is."""
+
+
+class Console:
+    """The terminal, kept aside while file descriptors 1 and 2 go to the log files."""
+
+    def __init__(self) -> None:
+        self.out: TextIO = open(os.dup(sys.stdout.fileno()), "w", buffering=1)  # noqa: SIM115
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    @contextlib.contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        """``==> title ....... done in 12 s``: a dot every 2 s, so a slow step shows it is alive."""
+        self.out.write(f"==> {title} ")
+        started = time.monotonic()
+        stop = threading.Event()
+
+        def dots() -> None:
+            while not stop.wait(2):
+                self.out.write(".")
+
+        ticker = threading.Thread(target=dots, daemon=True)
+        ticker.start()
+        try:
+            yield
+        except BaseException:
+            stop.set()
+            ticker.join()
+            self.out.write(f" FAILED after {time.monotonic() - started:.0f} s\n")
+            raise
+        stop.set()
+        ticker.join()
+        self.out.write(f" done in {time.monotonic() - started:.0f} s\n")
+
+
+@contextlib.contextmanager
+def output_to(log: Path) -> Iterator[None]:
+    """Send everything written to stdout/stderr (Airflow's logs, task prints) to ``log``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "a") as file:
+        os.dup2(file.fileno(), 1)
+        os.dup2(file.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def watchdog(console: Console, seconds: float, logs: Path) -> None:
+    """Fail the demo instead of hanging if a sensor never sees what it waits for."""
+
+    def expire() -> None:
+        console.say(f"\nDEMO FAILED: it did not finish within {seconds:.0f} s. All logs: {logs}")
+        os._exit(3)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+
+
+def make_airflow_home() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="stripe-demo-"))
+    (home / "dags").mkdir()
+    for dag_file in sorted(EXAMPLE_DAGS.glob("*.py")):
+        shutil.copy(dag_file, home / "dags")
+    (home / "demo-logs").mkdir()
+    os.environ.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    )
+    return home
+
+
+def migrate(home: Path) -> None:
+    airflow = Path(sys.executable).with_name("airflow")
+    with open(home / "demo-logs" / "db-migrate.log", "w") as log:
+        done = subprocess.run([str(airflow), "db", "migrate"], stdout=log, stderr=log, timeout=600)
+    if done.returncode != 0:
+        raise DemoFailed(f"airflow db migrate failed (exit {done.returncode}); see {log.name}")
+
+
+@dataclass
+class Run:
+    """What one DAG run left in the metadata DB."""
+
+    dag_id: str
+    log: Path
+    state: str = ""
+    seconds: float = 0.0
+    task_states: dict[tuple[str, int], str] = field(default_factory=dict)
+    xcoms: dict[tuple[str, int], Any] = field(default_factory=dict)
+
+    def xcom(self, task_id: str, map_index: int = -1) -> Any:
+        return self.xcoms.get((task_id, map_index))
+
+    def mapped(self, task_id: str) -> list[Any]:
+        indexes = sorted(index for (task, index) in self.xcoms if task == task_id and index >= 0)
+        return [self.xcoms[(task_id, index)] for index in indexes]
+
+
+class Airflow:
+    """The few Airflow calls the demo needs, on Airflow 3 and 2.11 alike (imported once the home is set)."""
+
+    def __init__(self, home: Path) -> None:
+        from airflow import __version__
+
+        self.version = __version__
+        self.is_3 = int(__version__.split(".")[0]) >= 3
+        if self.is_3:
+            from airflow.dag_processing.dagbag import DagBag
+
+            bag = DagBag(str(home / "dags"))
+        else:
+            from airflow.models.dagbag import DagBag
+
+            bag = DagBag(str(home / "dags"), include_examples=False)
+        if bag.import_errors:
+            raise DemoFailed(f"The example DAGs did not parse: {bag.import_errors}")
+        self.bag = bag
+
+    def run(self, run: Run, conf: dict[str, Any] | None = None) -> Run:
+        dag = self.bag.get_dag(run.dag_id)
+        now = datetime.now(timezone.utc)
+        started = time.monotonic()
+        with output_to(run.log):
+            if self.is_3:
+                dag_run = dag.test(logical_date=now, run_conf=conf)
+            else:
+                dag_run = dag.test(execution_date=now, run_conf=conf)
+        run.seconds = time.monotonic() - started
+        self._collect(run, dag_run.run_id)
+        return run
+
+    def _collect(self, run: Run, run_id: str) -> None:
+        from airflow.models import DagRun, TaskInstance
+        from airflow.utils.session import create_session
+
+        if self.is_3:
+            from airflow.models.xcom import XComModel as XCom
+
+            def value(row: Any) -> Any:
+                return XCom.deserialize_value(row)
+        else:
+            from airflow.models import XCom
+
+            def value(row: Any) -> Any:
+                return row.value
+
+        with create_session() as session:
+            dag_run = session.query(DagRun).filter_by(dag_id=run.dag_id, run_id=run_id).one()
+            run.state = str(dag_run.state)
+            for ti in session.query(TaskInstance).filter_by(dag_id=run.dag_id, run_id=run_id):
+                run.task_states[(ti.task_id, ti.map_index)] = str(ti.state)
+            for row in session.query(XCom).filter_by(dag_id=run.dag_id, run_id=run_id, key="return_value"):
+                run.xcoms[(row.task_id, row.map_index)] = value(row)
+
+
+def money(amount: int, currency: str) -> str:
+    return f"{amount / 100:.2f} {currency.upper()}"
+
+
+def check_succeeded(run: Run) -> None:
+    if run.state != "success":
+        tasks = [
+            f"{task}[{index}] {state}" if index >= 0 else f"{task} {state}"
+            for (task, index), state in sorted(run.task_states.items())
+            if state != "success"
+        ]
+        raise DemoFailed(f"{run.dag_id} ended {run.state} ({', '.join(tasks)}); see {run.log}")
+
+
+def check_saw(run: Run, sensor: str, expected: str) -> list[str]:
+    """The ids ``sensor`` delivered, which must include ``expected``."""
+    check_succeeded(run)
+    seen = [obj["id"] for obj in run.xcom(sensor) or []]
+    if expected not in seen:
+        raise DemoFailed(f"{run.dag_id}: {sensor} did not deliver {expected} (it saw {seen}); see {run.log}")
+    return seen
+
+
+def endpoint_counts(requests: list[Any]) -> Counter[tuple[str, str, int]]:
+    """Requests by method, path (ids replaced by ``{id}``) and HTTP status."""
+    counts: Counter[tuple[str, str, int]] = Counter()
+    for request in requests:
+        path = request.path if request.path.count("/") < 3 else _STRIPE_ID.sub("/{id}", request.path, count=2)
+        counts[(request.method, path, request.status)] += 1
+    return counts
+
+
+@dataclass
+class Results:
+    """Everything the report shows."""
+
+    home: Path
+    airflow: Airflow
+    base_url: str
+    start_from: int
+    checkout: Run
+    charges: Run
+    refunds: Run
+    charges_seen: list[str]
+    refunds_seen: list[str]
+    served: list[Any]
+
+
+def run_the_dags(console: Console, home: Path) -> Results:
+    """Steps 2 and 3 of the module docstring; raises DemoFailed (or anything unexpected) on failure."""
+    from airflow_provider_stripe.testing import StripeEmulator
+
+    logs = home / "demo-logs"
+    with StripeEmulator() as stripe:
+        os.environ.update(stripe.env("stripe_default"))
+        console.say(f"==> Local Stripe emulator on {stripe.base_url} (connection stripe_default)")
+        with console.step("Loading Airflow and parsing the example DAGs"), output_to(logs / "parse.log"):
+            airflow = Airflow(home)
+
+        # Deployed, the sensor DAGs would already be waiting when the checkout happens, and their first
+        # run counts only what is created after it starts. Here they run after the checkout, so their
+        # first run is told to start from the moment the checkout began.
+        start_from = int(time.time()) - 1
+        with console.step(f"Running {CHECKOUT} (product, customer, charge, refund)"):
+            checkout = airflow.run(Run(CHECKOUT, logs / f"{CHECKOUT}.log"))
+            check_succeeded(checkout)
+        first_run = {"start_from": start_from}
+        with console.step(f"Running {NEW_CHARGES} (sensor, then one mapped task per charge)"):
+            charges = airflow.run(Run(NEW_CHARGES, logs / f"{NEW_CHARGES}.log"), first_run)
+            charges_seen = check_saw(charges, "wait_for_new_charges", checkout.xcom("charge_customer")["id"])
+        with console.step(f"Running {NEW_REFUNDS} (sensor, then one mapped task per refund)"):
+            refunds = airflow.run(Run(NEW_REFUNDS, logs / f"{NEW_REFUNDS}.log"), first_run)
+            refunds_seen = check_saw(refunds, "wait_for_new_refunds", checkout.xcom("refund_part")["id"])
+        return Results(
+            home=home,
+            airflow=airflow,
+            base_url=stripe.base_url,
+            start_from=start_from,
+            checkout=checkout,
+            charges=charges,
+            refunds=refunds,
+            charges_seen=charges_seen,
+            refunds_seen=refunds_seen,
+            served=stripe.requests,
+        )
+
+
+def report(say: Any, results: Results, seconds: float) -> None:
+    checkout, charges, refunds = results.checkout, results.charges, results.refunds
+    product, customer = checkout.xcom("create_product"), checkout.xcom("create_customer")
+    charge, refund = checkout.xcom("charge_customer"), checkout.xcom("refund_part")
+    conf = json.dumps({"start_from": results.start_from})
+    logs = results.home / "demo-logs"
+    say()
+    say(
+        f"Stripe provider demo: Airflow {results.airflow.version}, local Stripe at {results.base_url}, "
+        f"{seconds:.0f} s in all"
+    )
+    say()
+    say(f"1. {CHECKOUT} (schedule: every 15 min; run once now)  {checkout.state} in {checkout.seconds:.0f} s")
+    say(f"   product   {product['id']}  {product['name']!r}")
+    say(f"   customer  {customer['id']}  {customer['email']}, card {customer['default_source']}")
+    say(
+        f"   charge    {charge['id']}  {money(charge['amount'], charge['currency'])} "
+        f"from {charge['customer']}, status {charge['status']}"
+    )
+    say(
+        f"   refund    {refund['id']}  {money(refund['amount'], refund['currency'])} "
+        f"of {refund['charge']}, status {refund['status']}"
+    )
+    say()
+    say(f"2. {NEW_CHARGES} (sensor: a new charge)  {charges.state} in {charges.seconds:.0f} s")
+    say(f"   wait_for_new_charges saw {len(results.charges_seen)}: {', '.join(results.charges_seen)}")
+    for index, line in enumerate(charges.mapped("book_charge")):
+        say(f"   book_charge[{index}]    booked {line['charge']}: {money(line['amount'], line['currency'])}")
+    say()
+    say(f"3. {NEW_REFUNDS} (sensor: a new refund)  {refunds.state} in {refunds.seconds:.0f} s")
+    say(f"   wait_for_new_refunds saw {len(results.refunds_seen)}: {', '.join(results.refunds_seen)}")
+    for index, line in enumerate(refunds.mapped("record_refund")):
+        say(
+            f"   record_refund[{index}]  recorded {line['refund']}: {money(line['amount'], line['currency'])}"
+            f" of {line['charge']}"
+        )
+    say()
+    say("   Why the sensors saw them: deployed, the sensor DAGs run continuously, so a sensor is")
+    say("   already waiting when a charge is made; a first run counts only what is created after it")
+    say("   starts. Here they ran after the checkout, so their first run got the config")
+    say(f"   {conf} (when the checkout began, in epoch seconds), as with")
+    say(f"   airflow dags test {NEW_CHARGES} --conf '{conf}'")
+    say()
+    say(f"Stripe API calls served by the emulator: {len(results.served)}")
+    for (method, path, status), count in sorted(endpoint_counts(results.served).items()):
+        say(f"   {count:3d}  {method:<6} {path:<18} -> {status}")
+    say()
+    say(f"Task logs (one file per DAG run): {logs}/")
+    for log in sorted(logs.iterdir()):
+        say(f"   {log.name}")
+    say(f"AIRFLOW_HOME, kept for a look: {results.home}   (rm -rf it when done)")
+    if results.airflow.is_3:
+        airflow_bin = Path(sys.executable).with_name("airflow")
+        shown = airflow_bin.relative_to(ROOT) if airflow_bin.is_relative_to(ROOT) else airflow_bin
+        say("Browse the runs, their XComs and rendered templates in the UI (http://127.0.0.1:8080):")
+        say(f"   AIRFLOW_HOME={results.home} AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \\")
+        say(f"   {shown} api-server --host 127.0.0.1")
+    say("stripe_event_driven (Airflow 3.3+) needs a running triggerer and scheduler: see docs/quickstart.md.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds")
+    args = parser.parse_args(argv)
+
+    console = Console()
+    began = time.monotonic()
+    home = make_airflow_home()
+    watchdog(console, args.timeout, home / "demo-logs")
+    try:
+        with console.step(f"Creating a throw-away AIRFLOW_HOME and its database ({home})"):
+            migrate(home)
+        results = run_the_dags(console, home)
+    except DemoFailed as failure:
+        console.say(f"\nDEMO FAILED: {failure}\nAll logs: {home / 'demo-logs'}")
+        return 1
+    report(console.say, results, time.monotonic() - began)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
