@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow_provider_stripe.api.defaults import (
     DEFAULT_BACKOFF_INITIAL,
+    DEFAULT_BACKOFF_MAX,
     DEFAULT_MAX_RETRIES,
     DEFAULT_STRIPE_VERSION,
     DEFAULT_TIMEOUT,
@@ -45,6 +46,11 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
             f"Base of the exponential backoff between retries. Default {DEFAULT_BACKOFF_INITIAL:g} s."
         ),
         "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 60},
+    },
+    "backoff_max": {
+        "label": "Longest retry delay (seconds)",
+        "description": f"Cap of the exponential backoff between retries. Default {DEFAULT_BACKOFF_MAX:g} s.",
+        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
     },
 }
 

@@ -39,10 +39,15 @@ def write_dag(name: str, source: str) -> Path:
 
 
 def load_dag(path: Path, dag_id: str) -> Any:
-    from airflow.models.dagbag import DagBag
-
     migrate_db()
-    bag = DagBag(str(path)) if AIRFLOW_3 else DagBag(str(path), include_examples=False)
+    if AIRFLOW_3:
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(str(path))
+    else:
+        from airflow.models.dagbag import DagBag
+
+        bag = DagBag(str(path), include_examples=False)
     assert not bag.import_errors, bag.import_errors
     return bag.get_dag(dag_id)
 
