@@ -27,12 +27,12 @@ airflow_env() {
     echo "==> building .venv/airflow-$version (Airflow $version, pinned by constraints/airflow-$version.txt)" >&2
     rm -rf "$venv"
     "$uv" venv --quiet --python "$PYTHON" "$venv" >&2
-    VIRTUAL_ENV="$venv" "$uv" pip install --quiet -c "$ROOT/constraints/airflow-$version.txt" \
+    VIRTUAL_ENV="$venv" "$uv" pip install --quiet --compile-bytecode -c "$ROOT/constraints/airflow-$version.txt" \
       "apache-airflow==$version" "$ROOT[test]" >&2
     echo "$want" > "$stamp"
   else
     # The environment is current; only this checkout's code may have changed.
-    VIRTUAL_ENV="$venv" "$uv" pip install --quiet --no-deps --reinstall-package airflow-provider-stripe \
+    VIRTUAL_ENV="$venv" "$uv" pip install --quiet --compile-bytecode --no-deps --reinstall-package airflow-provider-stripe \
       "$ROOT" >&2
   fi
   echo "$venv"
