@@ -72,6 +72,10 @@ class StripeNewObjectsTrigger(BaseTrigger):
         hook = StripeHook(self.stripe_conn_id)
         try:
             while True:
+                # Fixed-rate polling: a poll's own round trip does not push the next one back, so
+                # a new object waits at most one interval and an idle day is exactly
+                # 86,400 / poll_interval calls.
+                started = time.monotonic()
                 try:
                     result = await poll_once(hook, watch, cursor)
                 except StripeError as error:
@@ -92,7 +96,7 @@ class StripeNewObjectsTrigger(BaseTrigger):
                             }
                         )
                         return
-                await asyncio.sleep(self.poll_interval)
+                await asyncio.sleep(max(0.0, started + self.poll_interval - time.monotonic()))
         finally:
             await hook.aclose()
 
