@@ -354,7 +354,10 @@ def report(say: Any, results: Results, seconds: float) -> None:
         say("Browse the runs, their XComs and rendered templates in the UI (http://127.0.0.1:8080):")
         say(f"   AIRFLOW_HOME={results.home} AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \\")
         say(f"   {shown} api-server --host 127.0.0.1")
-    say("stripe_event_driven (Airflow 3.3+) needs a running triggerer and scheduler: see the README, 'Event-driven DAGs'.")
+    say(
+        "stripe_event_driven (Airflow 3.3+) needs a running triggerer and scheduler: "
+        "see the README, 'Event-driven DAGs'."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
