@@ -17,11 +17,13 @@ there, skipping Jinja templates and XCom references, which only the rendered val
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES
 from airflow_provider_stripe.exceptions import StripeValidationError
 
 Check = Callable[[str, Any], Any]
@@ -185,11 +187,16 @@ def _check_field(spec_field: Field, name: str, value: Any) -> Any:
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
+def is_unrendered(value: Any) -> bool:
+    """Whether ``value`` is only known once the task runs: a Jinja template or an XCom reference."""
+    return _literal_view(value) is UNRENDERED
+
+
 def _literal_view(value: Any) -> Any:
     """``value`` with every part not known until the task runs replaced by :data:`UNRENDERED`."""
     if isinstance(value, str):
         return UNRENDERED if any(marker in value for marker in _TEMPLATE_MARKERS) else value
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, numbers.Number):  # Decimal too: a literal, checked now
         return value
     if isinstance(value, Mapping):
         return {key: _literal_view(item) for key, item in value.items()}
@@ -226,6 +233,23 @@ def text(
         if compiled and not compiled.fullmatch(value):
             raise invalid(name, f"it must be {expected}", value)
         return value.lower() if lower else value
+
+    return Field(check)
+
+
+def currency() -> Field:
+    """A currency Stripe supports, as its ISO 4217 code in any case; normalised to lower case."""
+    shape = text(pattern=r"[A-Za-z]{3}", lower=True, expected="a 3-letter ISO currency code such as usd")
+
+    def check(name: str, value: Any) -> str:
+        code: str = shape.check(name, value)
+        if code not in SUPPORTED_CURRENCIES:
+            raise invalid(
+                name,
+                "it is not a currency Stripe supports (see https://docs.stripe.com/currencies)",
+                value,
+            )
+        return code
 
     return Field(check)
 

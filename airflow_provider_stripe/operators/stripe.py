@@ -25,6 +25,7 @@ from airflow_provider_stripe.validation import (
     RequiredWhen,
     Spec,
     choice,
+    currency,
     email,
     flag,
     integer,
@@ -56,9 +57,7 @@ CHARGE = Spec(
         "amount": required(
             integer(1, max_digits=8, unit="in the currency's smallest unit (1.00 USD is 100)")
         ),
-        "currency": required(
-            text(pattern=r"[A-Za-z]{3}", lower=True, expected="a 3-letter ISO currency code such as usd")
-        ),
+        "currency": required(currency()),
         "customer": _CUSTOMER_ID,
         "source": text(),
         "description": text(),
@@ -246,7 +245,8 @@ class StripeCreateChargeOperator(StripeCreateOperator):
         1.00 USD, ``100`` is also 100 JPY (a zero-decimal currency). An integer-valued string such
         as a rendered ``"{{ 100 * 20 }}"`` is accepted; ``1.00``, ``"1.5"``, ``True``, ``0`` and
         negatives are refused, and at most 8 digits are allowed.
-    :param currency: three-letter ISO code, any case (sent in lower case), e.g. ``usd``.
+    :param currency: three-letter ISO code of a currency Stripe supports, any case (sent in lower
+        case), e.g. ``usd``.
     :param customer: the Stripe customer id (``cus_...``) to charge: their default source, or
         ``source`` if it is one of theirs. ``customer`` or ``source`` is required.
     :param source: what to charge: a token (``tok_visa`` in test mode), or a card (``card_...``)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,11 +18,13 @@ DEFAULT_MAX_BATCH = 100
 MAX_BATCH_LIMIT = 1000
 MAX_LOOKBACK = timedelta(days=1)
 
-#: The lists a watch can follow, and the filters each accepts.
-WATCHABLE: dict[str, tuple[str, ...]] = {
-    "/v1/charges": ("customer",),
-    "/v1/refunds": ("charge", "payment_intent"),
+#: The lists a watch can follow, the filters each accepts, and the id prefixes of each filter's
+#: objects (a charge made with a card is ``ch_``, with other payment methods ``py_``).
+WATCHABLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "/v1/charges": {"customer": ("cus_",)},
+    "/v1/refunds": {"charge": ("ch_", "py_"), "payment_intent": ("pi_",)},
 }
+_ID_BODY = re.compile(r"[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,19 @@ class Watch:
         for name, value in filters.items():
             if name not in allowed:
                 raise StripeValidationError(f"{path} cannot be filtered by {name!r}.", param=name)
-            if value is not None and not isinstance(value, str):
-                raise StripeValidationError(f"{name} must be a Stripe id string, got {value!r}.", param=name)
+            if value is None or value == "":
+                continue
+            prefixes = allowed[name]
+            if not (
+                isinstance(value, str)
+                and value.startswith(prefixes)
+                and _ID_BODY.fullmatch(value.partition("_")[2])
+            ):
+                raise StripeValidationError(
+                    f"{name} must be one Stripe {name.replace('_', ' ')} id "
+                    f"({' or '.join(p + '...' for p in prefixes)}), got {value!r}.",
+                    param=name,
+                )
         if (
             isinstance(max_batch, bool)
             or not isinstance(max_batch, int)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -18,6 +19,7 @@ from airflow_provider_stripe.polling.watch import (
     Watch,
     ends_the_wait,
 )
+from airflow_provider_stripe.validation import is_unrendered
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -69,8 +71,17 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.max_batch = max_batch
         self.start_from = start_from
         self.deferrable = deferrable
-        # Checked now for what is not templated; filters are checked again once rendered.
-        Watch.checked(self.path, {}, max_batch, lookback)
+
+    def check_known_values(self) -> None:
+        """Fail the DAG file at parse time for a value that is already wrong.
+
+        Subclasses call it once their filters are set. Templates and XCom references wait: they are
+        checked once rendered, by :attr:`watch` and :meth:`cursor`.
+        """
+        known = {name: value for name, value in self._filters().items() if not is_unrendered(value)}
+        Watch.checked(self.path, known, self.max_batch, self.lookback)
+        if self.start_from not in (None, "data_interval_start") and not is_unrendered(self.start_from):
+            _epoch_seconds(self.start_from, "start_from")
 
     def _filters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.filter_names}
@@ -167,7 +178,7 @@ def _epoch_seconds(value: Any, name: str) -> int:
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return int(moment.timestamp())
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
         return int(value)
     if isinstance(value, str) and value.strip():
         text = value.strip()
@@ -211,6 +222,7 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     def __init__(self, *, customer: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.customer = customer
+        self.check_known_values()
 
 
 class StripeNewRefundSensor(_StripeNewObjectsSensor):
@@ -233,3 +245,4 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
         super().__init__(**kwargs)
         self.charge = charge
         self.payment_intent = payment_intent
+        self.check_known_values()

@@ -1,0 +1,18 @@
+"""The currencies Stripe accepts for a charge (its "presentment currencies"), as lower-case ISO 4217 codes.
+
+From Stripe's list at https://docs.stripe.com/currencies#presentment-currencies. ISO codes that
+Stripe does not take (``xts``, ``xau``, ...) and codes that are not currencies at all are refused
+before anything is sent; a currency Stripe adds later needs this list updated.
+"""
+
+from __future__ import annotations
+
+_CODES = """
+    usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn
+    bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf
+    gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr
+    lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen
+    pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd
+    top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw
+"""
+SUPPORTED_CURRENCIES = frozenset(_CODES.split())
