@@ -80,8 +80,9 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         """
         known = {name: value for name, value in self._filters().items() if not is_unrendered(value)}
         Watch.checked(self.path, known, self.max_batch, self.lookback)
-        if self.start_from not in (None, "data_interval_start") and not is_unrendered(self.start_from):
-            _epoch_seconds(self.start_from, "start_from")
+        start = self.start_from
+        if not _not_given(start) and start != "data_interval_start" and not is_unrendered(start):
+            _epoch_seconds(start, "start_from")
 
     def _filters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.filter_names}
@@ -165,13 +166,18 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
     def _start(self, context: Context) -> int:
         """Epoch seconds from which objects count as new when there is no cursor yet."""
         start = self.start_from
-        if start is None:
+        if _not_given(start):
             # "Now" for this run, stable across its pokes, reschedules and retries.
             dag_run = context.get("dag_run")
             start = getattr(dag_run, "start_date", None) or datetime.now(timezone.utc)
         elif start == "data_interval_start":
             start = context.get("data_interval_start")
         return _epoch_seconds(start, "start_from")
+
+
+def _not_given(value: Any) -> bool:
+    """None or a blank string (what an empty template renders to) means "not given", as in the operators."""
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _epoch_seconds(value: Any, name: str) -> int:

@@ -7,15 +7,10 @@ published minimum the emulator only requires a positive amount (Stripe converts 
 
 from __future__ import annotations
 
-_SUPPORTED_CODES = """
-    usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn
-    bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf
-    gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr
-    lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen
-    pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd
-    top try ttd twd tzs uah ugx uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw
-"""
-SUPPORTED = frozenset(_SUPPORTED_CODES.split())
+from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES
+
+# One list for the provider's own check and the emulator (Stripe's presentment currencies).
+SUPPORTED = SUPPORTED_CURRENCIES
 
 _ZERO_DECIMAL_CODES = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
 ZERO_DECIMAL = frozenset(_ZERO_DECIMAL_CODES.split())

@@ -168,3 +168,13 @@ def test_deferrable_sensor_end_to_end_in_dag_test(stripe_env: StripeEmulator) ->
     worker.join()
     assert delivered(result) == created
     assert Cursor.from_json(result.xcom("new", CURSOR_XCOM_KEY)).watermark == int(stripe_env.clock.now())
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_blank_start_from_means_now(blank: str | None) -> None:
+    # An empty template renders to "": like the operators, the sensor takes it as "not given".
+    sensor = StripeNewChargeSensor(task_id="new", start_from=blank)
+    before = int(time.time())
+    cursor = sensor.cursor(context_for(TaskInstanceStandIn()))
+    assert before <= cursor.watermark <= int(time.time())
+    assert cursor.floor == cursor.watermark
