@@ -81,8 +81,10 @@ def run_dag(dag: Any, logical_date: datetime, **kwargs: Any) -> RunResult:
         # SQLAlchemy needs that table's model loaded to build the cascade.
         import airflow.providers.fab.auth_manager.models  # noqa: F401
     when = logical_date if logical_date.tzinfo else logical_date.replace(tzinfo=timezone.utc)
-    date_arg = {"logical_date": when} if AIRFLOW_3 else {"execution_date": when}
-    dag_run = dag.test(**date_arg, **kwargs)
+    # On Airflow 3 the run id is named after run_after (default: now); pinning it to the logical
+    # date keeps one run id per logical date, so running a date again really is a clear + rerun.
+    date_arg = {"logical_date": when, "run_after": when} if AIRFLOW_3 else {"execution_date": when}
+    dag_run = dag.test(**{**date_arg, **kwargs})
     return collect(dag.dag_id, dag_run.run_id)
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.testing import StripeEmulator
-from tests.dag_runs import AIRFLOW_3, RunResult, load_dag, run_dag, write_dag
+from tests.dag_runs import load_dag, run_dag, write_dag
 from tests.reliability.figures import record
 
 RUNS_PER_SCENARIO = 2
@@ -64,17 +64,6 @@ with DAG(
 
 def charge_dag(dag_id: str, tasks: str) -> Any:
     return load_dag(write_dag(dag_id, DAG_FILE.format(dag_id=dag_id, tasks=tasks)), dag_id)
-
-
-def run_day(dag: Any, day: datetime, **kwargs: Any) -> RunResult:
-    """Run ``day``'s run. Again on the same day it is a clear: same run_id, fresh task instances.
-
-    (Airflow 3's dag.test() names a run after ``run_after``, "now" by default, so it is pinned to
-    the logical date; Airflow 2's names it after the logical date already.)
-    """
-    if AIRFLOW_3:
-        kwargs["run_after"] = day.replace(tzinfo=timezone.utc)
-    return run_dag(dag, day, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -156,7 +145,7 @@ def test_every_failure_point_leaves_exactly_one_charge(
                 timer = threading.Timer(1.0, setattr, (stripe, "latency", 0))
                 timer.start()
             try:
-                result = run_day(dag, day, run_conf=conf)
+                result = run_dag(dag, day, run_conf=conf)
             finally:
                 if timer is not None:
                     timer.cancel()
@@ -211,8 +200,8 @@ def test_mapped_creates_with_different_inputs_make_one_charge_each(
     day = FIRST_DAY
     # One answer lost (its instance retries) and every instance killed after its answer on try 1.
     stripe.fail_next(1, status="drop", after_handler=True)
-    first = run_day(dag, day, run_conf={"kill": "after_answer"})
-    again = run_day(dag, day, run_conf={"kill": "after_answer"})  # a clear of the whole run
+    first = run_dag(dag, day, run_conf={"kill": "after_answer"})
+    again = run_dag(dag, day, run_conf={"kill": "after_answer"})  # a clear of the whole run
     charges = stripe.objects("charge")
     assert sorted(c["amount"] for c in charges) == [1000, 2000, 3000]
     for result in (first, again):
