@@ -21,7 +21,8 @@ from tests.hooks.conftest import HookFactory
         ("pk_live_TYooMQauvdEDq54NiTphI7jx", "publishable key"),
         ("", "no API key"),
         ("   ", "no API key"),
-        ("sk_test_", "malformed"),
+        ("sk_test_abc", "malformed"),  # not a bare prefix: Airflow masks a looked-up password, and a
+        # masked "sk_test_" would mask only the start of every later key in the session
         ("sk_prod_4eC39HqLyjWDarjtT1zdp7dc", "malformed"),
         ("sk_test_4eC39HqL yjWDarjtT1zdp7dc", "malformed"),
         ('"sk_test_4eC39HqLyjWDarjtT1zdp7dc"', "malformed"),
