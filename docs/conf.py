@@ -16,7 +16,7 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-provider-
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from airflow_provider_stripe import __version__  # noqa: E402
+from airflow_provider_stripe import __version__
 
 project = "airflow-provider-stripe"
 author = "airflow-provider-stripe contributors"
