@@ -20,6 +20,7 @@ from airflow_provider_stripe.operators.stripe import (
     StripeBaseOperator,
     StripeCreateChargeOperator,
     StripeCreateCustomerOperator,
+    StripeCreateOperator,
     StripeCreateProductOperator,
     StripeCreateRefundOperator,
     StripeFindCustomerOperator,
@@ -43,6 +44,15 @@ VALID: dict[type[StripeBaseOperator], dict[str, Any]] = {
 
 ADDRESS = {"line1": "1 Main St", "city": "London", "country": "GB"}
 LONG_KEY = "k" * 41
+
+
+def refusals(operator: type[StripeCreateOperator], field: str, values: dict[str, Any]) -> list[Any]:
+    """One case per value of ``field``, each refused naming it (ids: ``charge-statement-descriptor-long``)."""
+    prefix = f"{operator.noun}-{field.replace('_', '-')}"
+    return [
+        pytest.param(operator, {field: value}, field, id=f"{prefix}-{name}") for name, value in values.items()
+    ]
+
 
 CASES = [
     # Charge: amount is a positive whole number of the smallest unit, at most 8 digits.
@@ -92,42 +102,20 @@ CASES = [
     pytest.param(Charge, {"amount": 1_001, "currency": "bhd"}, "amount", id="charge-bhd-not-ending-in-0"),
     # Statement descriptors (https://docs.stripe.com/get-started/account/statement-descriptors):
     # at most 22 characters, at least one letter, none of < > \ ' " *.
-    pytest.param(Charge, {"statement_descriptor": "X" * 23}, "statement_descriptor", id="charge-descriptor"),
-    pytest.param(
+    *refusals(
         Charge,
-        {"statement_descriptor": "2024-10-01"},
         "statement_descriptor",
-        id="charge-descriptor-no-letter",
+        {
+            "long": "X" * 23,
+            "no-letter": "2024-10-01",
+            "quote": "Ada's Mugs",
+            "dquote": 'The "Mug" Co',
+            "angle": "<b>MUGS</b>",
+            "backslash": "MUGS\\CO",
+        },
     ),
-    pytest.param(
-        Charge, {"statement_descriptor": "Ada's Mugs"}, "statement_descriptor", id="charge-descriptor-quote"
-    ),
-    pytest.param(
-        Charge,
-        {"statement_descriptor": 'The "Mug" Co'},
-        "statement_descriptor",
-        id="charge-descriptor-dquote",
-    ),
-    pytest.param(
-        Charge, {"statement_descriptor": "<b>MUGS</b>"}, "statement_descriptor", id="charge-descriptor-angle"
-    ),
-    pytest.param(
-        Charge, {"statement_descriptor": "MUGS\\CO"}, "statement_descriptor", id="charge-descriptor-backslash"
-    ),
-    pytest.param(
-        Charge, {"statement_descriptor_suffix": "X" * 23}, "statement_descriptor_suffix", id="charge-suffix"
-    ),
-    pytest.param(
-        Charge,
-        {"statement_descriptor_suffix": "#1234"},
-        "statement_descriptor_suffix",
-        id="charge-suffix-no-letter",
-    ),
-    pytest.param(
-        Charge,
-        {"statement_descriptor_suffix": "ORDER*42"},
-        "statement_descriptor_suffix",
-        id="charge-suffix-star",
+    *refusals(
+        Charge, "statement_descriptor_suffix", {"long": "X" * 23, "no-letter": "#1234", "star": "ORDER*42"}
     ),
     # Metadata: at most 50 keys, key <= 40 characters, value <= 500, strings.
     pytest.param(Charge, {"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata", id="metadata-51-keys"),
@@ -171,15 +159,7 @@ CASES = [
     # Product names are limited to 250 characters since API version 2018-10-31 (changelog).
     pytest.param(Product, {"name": "M" * 251}, "name", id="product-name-251"),
     # A product's descriptor is a complete one: 5 to 22 characters, with a letter.
-    pytest.param(
-        Product, {"statement_descriptor": "MUGS"}, "statement_descriptor", id="product-descriptor-4"
-    ),
-    pytest.param(
-        Product, {"statement_descriptor": "12345"}, "statement_descriptor", id="product-descriptor-no-letter"
-    ),
-    pytest.param(
-        Product, {"statement_descriptor": "MUGS*CO"}, "statement_descriptor", id="product-descriptor-star"
-    ),
+    *refusals(Product, "statement_descriptor", {"4-chars": "MUGS", "no-letter": "12345", "star": "MUGS*CO"}),
     pytest.param(
         Product, {"images": [f"https://x.test/{i}.png" for i in range(9)]}, "images", id="product-9-images"
     ),
