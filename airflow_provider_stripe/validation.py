@@ -22,6 +22,7 @@ import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES, charge_amount_problem
@@ -312,7 +313,13 @@ def integer(minimum: int | None = None, *, max_digits: int | None = None, unit: 
 
 
 def number(
-    minimum: float, maximum: float, *, whole: bool = False, strings: bool = True, hint: str = ""
+    minimum: float,
+    maximum: float,
+    *,
+    whole: bool = False,
+    strings: bool = True,
+    durations: bool = False,
+    hint: str = "",
 ) -> Field:
     """A finite number from ``minimum`` to ``maximum`` (a setting: a timeout, a retry count).
 
@@ -321,17 +328,16 @@ def number(
 
     :param whole: only whole numbers (``2.5`` is refused); the value is returned as an ``int``.
     :param strings: accept a numeric string, as connection forms and templates give.
+    :param durations: accept a ``timedelta`` too, as its seconds (a poke interval, a lookback).
     :param hint: why the range is what it is, for the error message.
     """
-    what = (
-        f"a whole number from {minimum:g} to {maximum:g}"
-        if whole
-        else f"a number from {minimum:g} to {maximum:g}"
-    )
+    what = f"{'a whole number' if whole else 'a number'} from {minimum:g} to {maximum:g}"
     why = f" ({hint})" if hint else ""
 
     def check(name: str, value: Any) -> float:
-        number = _as_number(value, strings)
+        number = _as_number(
+            value.total_seconds() if durations and isinstance(value, timedelta) else value, strings
+        )
         if number is None or not minimum <= number <= maximum or (whole and not number.is_integer()):
             raise invalid(name, f"it must be {what}{why}", value)
         return int(number) if whole else number

@@ -3,6 +3,8 @@ functions: no Airflow run, no Stripe."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
@@ -186,6 +188,16 @@ def test_number_is_the_one_range_check() -> None:
     assert caught.value.param == "max_retries"
     with pytest.raises(StripeValidationError, match=r"\(a sensor's batch\)"):
         number(1, 1000, whole=True, strings=False, hint="a sensor's batch").check("max_batch", "100")
+    lookback = number(0, 86_400, durations=True, strings=False, hint="seconds, or a timedelta")
+    assert lookback.check("lookback", timedelta(minutes=5)) == 300.0
+    assert lookback.check("lookback", 60) == 60.0
+    for bad in (timedelta(days=2), timedelta(seconds=-1), "60"):
+        with pytest.raises(
+            StripeValidationError, match="Invalid lookback: it must be a number from 0 to 86400"
+        ):
+            lookback.check("lookback", bad)
+    with pytest.raises(StripeValidationError):
+        timeout.check("timeout", timedelta(seconds=5))  # only where durations are allowed
 
 
 @pytest.mark.parametrize(
