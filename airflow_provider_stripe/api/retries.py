@@ -21,7 +21,7 @@ log = logging.getLogger("airflow_provider_stripe")
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Connection errors, 409, 429 and 5xx are; ``Stripe-Should-Retry`` overrides either way."""
+    """Connection errors, 409, 424, 429 and 5xx are; ``Stripe-Should-Retry`` overrides either way."""
     return isinstance(error, StripeError) and error.retryable
 
 
