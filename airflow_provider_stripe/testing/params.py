@@ -147,17 +147,22 @@ def email() -> Field:
     return Field(coerce)
 
 
-def texts(max_items: int | None = None) -> Field:
-    """An array of strings (``images[0]=...``, ``expand[]=...``)."""
+def items(item: Field, max_items: int | None = None) -> Field:
+    """An array whose elements ``item`` reads (``images[0]=...``, ``expand[]=...``)."""
 
-    def coerce(param: str, value: Any) -> list[str]:
+    def coerce(param: str, value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise invalid(param, f"Invalid array: {param} must be an array")
         if max_items is not None and len(value) > max_items:
             raise invalid(param, f"Invalid array: {param} must have at most {max_items} items")
-        return [_scalar(f"{param}[{index}]", item, "string") for index, item in enumerate(value)]
+        return [item.coerce(f"{param}[{index}]", element) for index, element in enumerate(value)]
 
     return Field(coerce)
+
+
+def texts(max_items: int | None = None) -> Field:
+    """An array of strings."""
+    return items(text(), max_items)
 
 
 def nested(schema: Schema) -> Field:

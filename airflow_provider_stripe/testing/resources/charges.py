@@ -71,7 +71,7 @@ CREATE: Schema = {
 
 LIST: Schema = {**LIST_SCHEMA, "customer": text(), "payment_intent": text(), "transfer_group": text()}
 RETRIEVE: Schema = {"expand": texts()}
-REFUNDS: Schema = LIST_SCHEMA
+REFUNDS: Schema = {name: field for name, field in LIST_SCHEMA.items() if name != "created"}
 
 
 def _check_amount(amount: int, currency: str) -> None:
@@ -222,8 +222,10 @@ def list_refunds(ctx: ApiContext, params: dict[str, Any], path: Mapping[str, str
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/charges", "charge", "write", CREATE, create),
-    Endpoint("GET", "/v1/charges", "charge", "read", LIST, list_),
-    Endpoint("GET", "/v1/charges/{id}", "charge", "read", RETRIEVE, retrieve),
-    Endpoint("GET", "/v1/charges/{id}/refunds", "refund", "read", REFUNDS, list_refunds),
+    Endpoint("POST", "/v1/charges", "charge", "write", "ChargeCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/charges", "charge", "read", "ChargeListParams", LIST, list_),
+    Endpoint("GET", "/v1/charges/{id}", "charge", "read", "ChargeRetrieveParams", RETRIEVE, retrieve),
+    Endpoint(
+        "GET", "/v1/charges/{id}/refunds", "refund", "read", "ChargeListRefundsParams", REFUNDS, list_refunds
+    ),
 )

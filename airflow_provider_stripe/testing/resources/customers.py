@@ -109,8 +109,8 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/customers", "customer", "write", CREATE, create),
-    Endpoint("GET", "/v1/customers", "customer", "read", LIST, list_),
-    Endpoint("GET", "/v1/customers/{id}", "customer", "read", RETRIEVE, retrieve),
-    Endpoint("DELETE", "/v1/customers/{id}", "customer", "write", {}, delete),
+    Endpoint("POST", "/v1/customers", "customer", "write", "CustomerCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/customers", "customer", "read", "CustomerListParams", LIST, list_),
+    Endpoint("GET", "/v1/customers/{id}", "customer", "read", "CustomerRetrieveParams", RETRIEVE, retrieve),
+    Endpoint("DELETE", "/v1/customers/{id}", "customer", "write", "CustomerDeleteParams", {}, delete),
 )

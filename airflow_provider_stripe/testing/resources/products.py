@@ -88,7 +88,7 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/products", "product", "write", CREATE, create),
-    Endpoint("GET", "/v1/products", "product", "read", LIST, list_),
-    Endpoint("GET", "/v1/products/{id}", "product", "read", RETRIEVE, retrieve),
+    Endpoint("POST", "/v1/products", "product", "write", "ProductCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/products", "product", "read", "ProductListParams", LIST, list_),
+    Endpoint("GET", "/v1/products/{id}", "product", "read", "ProductRetrieveParams", RETRIEVE, retrieve),
 )

@@ -143,7 +143,7 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/refunds", "refund", "write", CREATE, create),
-    Endpoint("GET", "/v1/refunds", "refund", "read", LIST, list_),
-    Endpoint("GET", "/v1/refunds/{id}", "refund", "read", RETRIEVE, retrieve),
+    Endpoint("POST", "/v1/refunds", "refund", "write", "RefundCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/refunds", "refund", "read", "RefundListParams", LIST, list_),
+    Endpoint("GET", "/v1/refunds/{id}", "refund", "read", "RefundRetrieveParams", RETRIEVE, retrieve),
 )
