@@ -101,13 +101,22 @@ def fields_of(cls: Any, skip: frozenset[str] = frozenset()) -> dict[str, Spec]:
     }
 
 
+def api_versions() -> list[str]:
+    """Every published API version: the enum of a webhook endpoint's ``api_version`` parameter."""
+    request_options = frozenset(stripe.RequestOptions.__annotations__)
+    spec = fields_of(params_class("WebhookEndpointCreateParams"), request_options)["api_version"]
+    versions: list[str] = spec["enum"]
+    return versions
+
+
 def generate() -> dict[str, Any]:
-    """``{"stripe_python": version, "params": {class name: {param: spec}}}`` for every endpoint."""
+    """The pinned versions, the published API versions and, per params class, its parameters."""
     request_options = frozenset(stripe.RequestOptions.__annotations__)
     names = sorted({endpoint.params for endpoint in ENDPOINTS})
     return {
         "stripe_python": stripe.VERSION,
         "api_version": stripe.api_version,
+        "api_versions": api_versions(),
         "params": {name: fields_of(params_class(name), request_options) for name in names},
     }
 

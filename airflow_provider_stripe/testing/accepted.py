@@ -33,9 +33,14 @@ DATA_FILE = Path(__file__).parent / "data" / "stripe_params.json"
 
 @functools.cache
 def generated() -> dict[str, Any]:
-    """The data file: ``{"stripe_python", "api_version", "params": {class name: {param: spec}}}``."""
+    """The data file: SDK and API versions, published versions, and ``params``: {class: {param: spec}}."""
     data: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     return data
+
+
+def api_versions() -> frozenset[str]:
+    """Every published API version (the enum of a webhook endpoint's ``api_version`` in the SDK)."""
+    return frozenset(generated()["api_versions"])
 
 
 def schema(params_class: str, modelled: Schema) -> Schema:

@@ -58,6 +58,12 @@ class ApiContext:
 
 
 Handler = Callable[[ApiContext, dict[str, Any], Mapping[str, str]], dict[str, Any]]
+Check = Callable[[dict[str, Any]], None]
+"""Rules across an endpoint's parsed parameters, run with validation (before the endpoint executes)."""
+
+
+def no_check(params: dict[str, Any]) -> None:
+    """For endpoints whose parameters need no rule beyond their own fields."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,16 @@ class Endpoint:
     modelled: Schema
     """The fields for the parameters the emulator models; the others are accepted as generated."""
     handler: Handler
+    check: Check = no_check
 
     @functools.cached_property
     def schema(self) -> Schema:
         return accepted.schema(self.params, self.modelled)
+
+    @property
+    def lists(self) -> bool:
+        """Whether the endpoint answers with a list object (of ``resource`` objects)."""
+        return "List" in self.params  # ChargeListParams, ChargeListRefundsParams...
 
     @property
     def permission(self) -> str:

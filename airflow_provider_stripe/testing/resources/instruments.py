@@ -65,10 +65,8 @@ def customer_instrument(ctx: ApiContext, customer_record: Record, source: str | 
             )
         return instrument
     default_source = customer_record.obj["default_source"]
-    if default_source:
-        return ctx.ledger.instruments[default_source]
-    # Emulator simplification: a PaymentMethod attached at customer creation is chargeable too.
-    return next((item for item in ctx.ledger.attached.get(customer, ()) if item.card_object is None), None)
+    # A PaymentMethod attached with ``payment_method`` is not a source: Charges never use it.
+    return ctx.ledger.instruments[default_source] if default_source else None
 
 
 def detach_all(ctx: ApiContext, customer: str) -> None:

@@ -17,23 +17,25 @@ from airflow_provider_stripe.testing.params import (
     non_blank_text,
     opaque,
     required,
+    statement_descriptor,
     text,
     texts,
 )
 from airflow_provider_stripe.testing.store import Record
 
 MAX_IMAGES = 8
+MAX_NAME_LENGTH = 250
 
 CREATE: Schema = {
     "id": text(),
-    "name": required(non_blank_text()),
+    "name": required(non_blank_text(MAX_NAME_LENGTH)),  # changelog 2018-10-31
     "active": flag(),
     "description": text(40000),
     "images": texts(MAX_IMAGES),
     "url": text(),
     "unit_label": text(12),
     "shippable": flag(),
-    "statement_descriptor": text(22),
+    "statement_descriptor": statement_descriptor(complete=True),
     "tax_code": text(),
     "metadata": metadata(),
     "type": choice("good", "service"),
