@@ -116,7 +116,7 @@ def test_charge_create_retrieve_list(client: stripe.StripeClient) -> None:
 
 @pytest.mark.parametrize(
     ("source", "brand", "last4"),
-    [("tok_visa", "visa", "4242"), ("tok_mastercard", "mastercard", "4444"), ("tok_amex", "amex", "8431"),
+    [("tok_visa", "visa", "4242"), ("tok_mastercard", "mastercard", "4444"), ("tok_amex", "amex", "0005"),
      ("pm_card_visa", "visa", "4242")],
 )  # fmt: skip
 def test_test_sources_succeed_like_stripe_test_cards(
@@ -617,7 +617,11 @@ def test_customer_charges_use_the_default_source(client: stripe.StripeClient) ->
 def test_customer_created_with_a_source_can_be_charged(client: stripe.StripeClient) -> None:
     customer = client.v1.customers.create(params={"source": "tok_visa"})
     paid = charge(client, customer=customer.id, source=None)
-    assert (paid.status, paid.payment_method, paid.payment_intent) == ("succeeded", customer.default_source, None)
+    assert (paid.status, paid.payment_method, paid.payment_intent) == (
+        "succeeded",
+        customer.default_source,
+        None,
+    )
 
 
 def test_customer_without_a_card_cannot_be_charged(client: stripe.StripeClient) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_stripe.testing import currencies
-from airflow_provider_stripe.testing.cards import payment_method_details
+from airflow_provider_stripe.testing.cards import KnownCard, payment_method_details
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
 from airflow_provider_stripe.testing.ids import new_id
@@ -20,7 +20,6 @@ from airflow_provider_stripe.testing.params import (
     integer,
     metadata,
     nested,
-    opaque,
     required,
     statement_descriptor,
     text,
@@ -61,7 +60,6 @@ CREATE: Schema = {
     "on_behalf_of": text(),
     "transfer_group": text(),
     "expand": texts(),
-    **{name: opaque() for name in ("radar_options", "transfer_data")},
 }
 
 LIST: Schema = {**LIST_SCHEMA, "customer": text(), "payment_intent": text(), "transfer_group": text()}
@@ -158,7 +156,7 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
         "livemode": ctx.livemode,
         "metadata": params.get("metadata") or {},
         "on_behalf_of": params.get("on_behalf_of"),
-        "outcome": _outcome(decline is None, decline.decline_code if decline else None),
+        "outcome": _outcome(instrument.card),
         "paid": decline is None,
         "payment_intent": None,  # Charges-API charges have none; PaymentIntents make their own charges
         "payment_method": instrument.id,
@@ -183,15 +181,21 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
     return charge
 
 
-def _outcome(approved: bool, decline_code: str | None) -> dict[str, Any]:
+_RISK_SCORES = {"normal": 20, "elevated": 65}
+
+
+def _outcome(card: KnownCard) -> dict[str, Any]:
+    """Radar's verdict: the issuer's decline, or an authorisation at the card's risk level."""
+    decline = card.decline
+    approved = decline is None
     return {
         "advice_code": None if approved else "try_again_later",
         "network_advice_code": None,
         "network_decline_code": None,
         "network_status": "approved_by_network" if approved else "declined_by_network",
-        "reason": decline_code,
-        "risk_level": "normal",
-        "risk_score": 20,
+        "reason": None if decline is None else decline.decline_code,
+        "risk_level": card.risk_level,
+        "risk_score": _RISK_SCORES[card.risk_level],
         "seller_message": "Payment complete."
         if approved
         else "The bank did not return any further details with this decline.",

@@ -17,7 +17,6 @@ from airflow_provider_stripe.testing.params import (
     integer,
     metadata,
     nested,
-    opaque,
     required,
     text,
     texts,
@@ -42,9 +41,7 @@ CREATE: Schema = {
     "source": text(),
     "tax_exempt": choice("none", "exempt", "reverse"),
     "expand": texts(),
-    **{name: opaque() for name in ("cash_balance", "invoice_settings", "next_invoice_sequence", "tax",
-                                   "tax_id_data", "test_clock", "validate")},
-}  # fmt: skip
+}
 
 LIST: Schema = {**LIST_SCHEMA, "email": text(512), "test_clock": text()}
 RETRIEVE: Schema = {"expand": texts()}

@@ -20,6 +20,7 @@ def declined(decline: Decline, charge_id: str | None = None) -> StripeAPIError:
         type="card_error",
         code=decline.code,
         decline_code=decline.decline_code,
+        param=decline.param,
         extra={"charge": charge_id} if charge_id else None,
     )
 

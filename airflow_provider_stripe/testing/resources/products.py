@@ -15,7 +15,6 @@ from airflow_provider_stripe.testing.params import (
     flag,
     metadata,
     non_blank_text,
-    opaque,
     required,
     statement_descriptor,
     text,
@@ -40,7 +39,6 @@ CREATE: Schema = {
     "metadata": metadata(),
     "type": choice("good", "service"),
     "expand": texts(),
-    **{name: opaque() for name in ("default_price_data", "marketing_features", "package_dimensions")},
 }
 
 LIST: Schema = {**LIST_SCHEMA, "active": flag(), "ids": texts(), "shippable": flag(), "url": text()}
