@@ -15,7 +15,7 @@ import requests
 import stripe
 
 from airflow_provider_stripe.testing import StripeEmulator
-from tests.emulator.conftest import sdk_client
+from tests.emulator.conftest import charge, error_body, sdk_client
 
 # Top-level keys of Stripe's own OpenAPI fixtures (shared/stripe/objects.json): clients read these.
 FIXTURE_KEYS = {
@@ -43,18 +43,6 @@ FIXTURE_KEYS = {
 
 def keys(kind: str) -> set[str]:
     return set(FIXTURE_KEYS[kind].split())
-
-
-def charge(client: stripe.StripeClient, **params: Any) -> stripe.Charge:
-    return client.v1.charges.create(
-        params={"amount": 1000, "currency": "usd", "source": "tok_visa", **params}
-    )
-
-
-def error_body(exc: stripe.StripeError) -> dict[str, Any]:
-    assert exc.json_body is not None
-    body: dict[str, Any] = exc.json_body["error"]
-    return body
 
 
 # -- resources: create, retrieve, list; shapes ------------------------------------------------------

@@ -13,20 +13,7 @@ import pytest
 import stripe
 
 from airflow_provider_stripe.testing import StripeEmulator
-from tests.emulator.conftest import sdk_client
-
-
-def charge(client: stripe.StripeClient, **params: Any) -> stripe.Charge:
-    return client.v1.charges.create(
-        params={"amount": 1000, "currency": "usd", "source": "tok_visa", **params}
-    )
-
-
-def error_of(exc: stripe.StripeError) -> dict[str, Any]:
-    assert exc.json_body is not None
-    body: dict[str, Any] = exc.json_body["error"]
-    return body
-
+from tests.emulator.conftest import charge, error_body, sdk_client
 
 # -- charging a customer ----------------------------------------------------------------------------
 
@@ -39,7 +26,7 @@ def test_a_payment_method_is_not_a_source(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.CardError) as caught:
         charge(client, customer=customer.id, source=None)
     assert caught.value.http_status == 402
-    body = error_of(caught.value)
+    body = error_body(caught.value)
     assert (body["type"], body["code"], body["param"]) == ("card_error", "missing", "card")
     assert body["message"] == "Cannot charge a customer that has no active card"
 
@@ -117,7 +104,7 @@ def test_unknown_expand_paths_are_refused(
     with pytest.raises(stripe.InvalidRequestError) as caught:
         charge(client, expand=[path])
     assert caught.value.http_status == 400
-    assert error_of(caught.value)["message"] == message
+    assert error_body(caught.value)["message"] == message
     assert stripe_emulator.objects("charge") == []
 
 
@@ -125,7 +112,7 @@ def test_list_expansions_start_with_data(client: stripe.StripeClient) -> None:
     """API reference, "Expanding responses": on a list, expand data.customer, not customer."""
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.charges.list(params={"expand": ["customer"]})
-    assert error_of(caught.value)["message"] == (
+    assert error_body(caught.value)["message"] == (
         "This property cannot be expanded (customer). You may want to try expanding 'data.customer' instead."
     )
 
@@ -149,7 +136,7 @@ def test_unknown_api_versions_are_refused(stripe_emulator: StripeEmulator, versi
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.balance.retrieve(options={"stripe_version": version})
     assert caught.value.http_status == 400
-    assert version in error_of(caught.value)["message"]
+    assert version in error_body(caught.value)["message"]
 
 
 # -- parameters -----------------------------------------------------------------------------------
@@ -195,7 +182,7 @@ def test_unknown_parameters_are_refused(
     """Error codes, parameter_unknown: "Received unknown parameter: x", a 400 naming it; nothing made."""
     with pytest.raises(stripe.InvalidRequestError) as caught:
         getattr(client.v1, create).create(params=params)
-    body = error_of(caught.value)
+    body = error_body(caught.value)
     assert (body["code"], body["param"]) == ("parameter_unknown", unknown)
     assert body["message"] == f"Received unknown parameter: {unknown}"
     assert stripe_emulator.objects("customer") == stripe_emulator.objects("product") == []
@@ -311,7 +298,7 @@ def test_a_concurrent_request_with_the_same_key_is_a_409(stripe_emulator: Stripe
     created = [o for o in outcomes if isinstance(o, stripe.Customer)]
     assert (len(conflicts), len(created)) == (1, 1)
     assert conflicts[0].http_status == 409
-    conflict = error_of(conflicts[0])
+    conflict = error_body(conflicts[0])
     assert (conflict["type"], conflict["code"]) == ("idempotency_error", "idempotency_key_in_use")
     stripe_emulator.processing_time = 0
     again = sdk_client(stripe_emulator).v1.customers.create(options={"idempotency_key": "twice"})
@@ -332,7 +319,7 @@ def test_an_endpoints_own_error_is_saved_and_replayed(
         client.v1.refunds.create(params={"charge": paid.id, "amount": 2000}, options=options)
     assert second.value.headers is not None
     assert second.value.headers["Idempotent-Replayed"] == "true"
-    assert error_of(second.value) == error_of(first.value)
+    assert error_body(second.value) == error_body(first.value)
 
 
 def test_error_bodies_carry_request_log_url_and_declines_their_param(client: stripe.StripeClient) -> None:
@@ -340,7 +327,7 @@ def test_error_bodies_carry_request_log_url_and_declines_their_param(client: str
     param names the card field a decline is about."""
     with pytest.raises(stripe.CardError) as caught:
         charge(client, source="tok_chargeDeclinedIncorrectCvc")
-    body = error_of(caught.value)
+    body = error_body(caught.value)
     assert body["request_log_url"].startswith("https://dashboard.stripe.com/test/logs/req_")
     assert (body["code"], body["param"]) == ("incorrect_cvc", "cvc")
 
@@ -407,7 +394,7 @@ def test_declined_payments(
     card_error with the documented code and decline_code; the failed charge is kept."""
     with pytest.raises(stripe.CardError) as caught:
         charge(client, source=form + name)
-    body = error_of(caught.value)
+    body = error_body(caught.value)
     assert (body["code"], body.get("decline_code")) == (code, decline_code)
     (failed,) = stripe_emulator.objects("charge")
     assert (failed["id"], failed["status"]) == (body["charge"], "failed")
