@@ -35,6 +35,9 @@ from airflow_provider_stripe.testing.resources import ENDPOINTS  # noqa: E402
 
 Spec = dict[str, Any]
 
+REQUEST_OPTIONS = frozenset(stripe.RequestOptions.__annotations__)
+"""Per-request options every params class inherits (api_key, idempotency_key...): not parameters."""
+
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
@@ -103,21 +106,19 @@ def fields_of(cls: Any, skip: frozenset[str] = frozenset()) -> dict[str, Spec]:
 
 def api_versions() -> list[str]:
     """Every published API version: the enum of a webhook endpoint's ``api_version`` parameter."""
-    request_options = frozenset(stripe.RequestOptions.__annotations__)
-    spec = fields_of(params_class("WebhookEndpointCreateParams"), request_options)["api_version"]
+    spec = fields_of(params_class("WebhookEndpointCreateParams"), REQUEST_OPTIONS)["api_version"]
     versions: list[str] = spec["enum"]
     return versions
 
 
 def generate() -> dict[str, Any]:
     """The pinned versions, the published API versions and, per params class, its parameters."""
-    request_options = frozenset(stripe.RequestOptions.__annotations__)
     names = sorted({endpoint.params for endpoint in ENDPOINTS})
     return {
         "stripe_python": stripe.VERSION,
         "api_version": stripe.api_version,
         "api_versions": api_versions(),
-        "params": {name: fields_of(params_class(name), request_options) for name in names},
+        "params": {name: fields_of(params_class(name), REQUEST_OPTIONS) for name in names},
     }
 
 

@@ -27,14 +27,14 @@ Expander = Callable[[ApiContext, dict[str, Any], str], Any]
 """Given the object holding the field and the field's name, the expanded value."""
 
 
-def _customer(ctx: ApiContext, owner: dict[str, Any], field: str) -> Any:
-    record = ctx.ledger["customer"].get(owner["customer"])
-    return record.obj if record is not None else owner["customer"]
+def _stored(kind: str) -> Expander:
+    """The stored ``kind`` object the field names (a deleted customer shows as deleted)."""
 
+    def expander(ctx: ApiContext, owner: dict[str, Any], field: str) -> Any:
+        record = ctx.ledger[kind].get(owner[field])
+        return record.obj if record is not None else owner[field]
 
-def _charge(ctx: ApiContext, owner: dict[str, Any], field: str) -> Any:
-    record = ctx.ledger["charge"].get(owner["charge"])
-    return record.obj if record is not None else owner["charge"]
+    return expander
 
 
 def _default_source(ctx: ApiContext, owner: dict[str, Any], field: str) -> Any:
@@ -106,7 +106,7 @@ EXPANDABLE: dict[str, dict[str, Expandable]] = {
             _UNMODELLED,
         ),
         "balance_transaction": Expandable(_balance_transaction, "balance_transaction"),
-        "customer": Expandable(_customer, "customer"),
+        "customer": Expandable(_stored("customer"), "customer"),
         "refunds": Expandable(_refunds, "refund", is_list=True),
     },
     "refund": {
@@ -116,7 +116,7 @@ EXPANDABLE: dict[str, dict[str, Expandable]] = {
             _UNMODELLED,
         ),
         "balance_transaction": Expandable(_balance_transaction, "balance_transaction"),
-        "charge": Expandable(_charge, "charge"),
+        "charge": Expandable(_stored("charge"), "charge"),
     },
     "customer": {"default_source": Expandable(_default_source, "card"), "test_clock": _UNMODELLED},
     "product": {"default_price": _UNMODELLED, "tax_code": _UNMODELLED},

@@ -129,10 +129,12 @@ class StripeServer:
             else:
                 admission = self._guarded(incoming, lambda: self._admit(endpoint, incoming))
         if isinstance(admission, Admitted):
-            if processing_time > 0:  # the key stays in progress meanwhile: same-key requests get a 409
-                await asyncio.sleep(processing_time)
-            with state.lock:
-                outcome = self._execute(admission)
+            try:  # the key stays in progress meanwhile: same-key requests get a 409
+                if processing_time > 0:
+                    await asyncio.sleep(processing_time)
+            finally:  # a client that hangs up does not stop Stripe carrying the request out
+                with state.lock:
+                    outcome = self._execute(admission)
         else:
             outcome = admission
         if fault is not None and fault.after_handler:
