@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger, error_from_event
 from tests.client.conftest import ConnectionTo
 from tests.client.servers import Recording
-from tests.dag_runs import load_dag, run_dag, write_dag
+from tests.dag_runs import run_dag
+from tests.sensors.test_sensor_runs import charge_watch_dag
 
 #: With these, a transient failure would take 3 more attempts and over a second of backoff.
 RETRYING = {"max_retries": 3, "backoff_initial": 0.4}
@@ -112,34 +114,13 @@ def test_a_sensor_run_fails_at_once_instead_of_polling_until_its_timeout(
     """A deferrable sensor pokes once before it defers, so it fails there; the trigger's own
     handling of the same failure is the test above."""
     connection_to(tls_server.url, **RETRYING)
-    dag_id = f"stripe_tls_{mode}"
-    options = "deferrable=True" if mode == "deferrable" else f"mode={mode!r}"
-    path = write_dag(
-        dag_id,
-        f"""
-        from datetime import timedelta
-
-        import pendulum
-        from airflow.providers.common.compat.sdk import DAG
-
-        from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor
-
-        with DAG(
-            {dag_id!r},
-            schedule=None,
-            start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
-            catchup=False,
-            default_args={{"retries": 2, "retry_delay": timedelta(0)}},
-        ):
-            StripeNewChargeSensor(task_id="new", poke_interval=1, timeout=120, {options})
-        """,
-    )
-    dag = load_dag(path, dag_id)
+    options: dict[str, Any] = {"deferrable": True} if mode == "deferrable" else {"mode": mode}
+    dag = charge_watch_dag(f"stripe_tls_{mode}", start_from=0, poke_interval=1, timeout=120, **options)
     started = time.monotonic()
-    result = run_dag(dag, pytest.importorskip("pendulum").datetime(2026, 1, 1, tz="UTC"))
+    result = run_dag(dag, datetime(2026, 1, 1))
     elapsed = time.monotonic() - started
 
     assert result.state_of("new") == "failed"
-    assert result.tries[("new", -1)] == 1  # StripeTLSError is an AirflowFailException: no task retries
+    assert result.tries[("new", -1)] == 1  # the DAG allows a retry; an AirflowFailException takes none
     assert tls_server.connections == 1  # no hook retries either
     assert elapsed < 60, elapsed  # well short of the 120 s timeout

@@ -20,6 +20,7 @@ import pytest
 
 from airflow_provider_stripe.testing import StripeEmulator
 from tests.dag_runs import load_dag, write_dag
+from tests.sensors.test_sensor_runs import create_charges
 
 pytest.importorskip("airflow.providers.openlineage")
 pytestmark = pytest.mark.real_airflow
@@ -51,7 +52,7 @@ def test_tasks_report_the_stripe_lists_they_read_and_wrote(
         """,
     )
     load_dag(path, DAG_ID)  # parses cleanly, and migrates the DB once
-    stripe_emulator_charge(stripe_emulator)
+    create_charges(stripe_emulator, 1)  # for the sensor to find at once
     events_file = tmp_path / "events.jsonl"
     env = {
         **os.environ,
@@ -78,19 +79,6 @@ def test_tasks_report_the_stripe_lists_they_read_and_wrote(
     assert completed["create_customer"] == ([], [("stripe://test", "customers")])
     assert completed["find_customer"] == ([("stripe://test", "customers")], [])
     assert completed["new_charges"] == ([("stripe://test", "charges")], [])
-
-
-def stripe_emulator_charge(stripe: StripeEmulator) -> None:
-    """One charge for the sensor to find at once."""
-    import requests
-
-    answer = requests.post(
-        f"{stripe.base_url}/v1/charges",
-        data={"amount": 500, "currency": "usd", "source": "tok_visa"},
-        auth=(stripe.api_key, ""),
-        timeout=10,
-    )
-    answer.raise_for_status()
 
 
 def completed_tasks(events_file: Path) -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
