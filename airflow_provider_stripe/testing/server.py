@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from airflow_provider_stripe.api.defaults import DEFAULT_STRIPE_VERSION, STRIPE_VERSION_PATTERN
 from airflow_provider_stripe.testing.auth import ApiKey, key_from_header, kind_of, permission_denied
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import (
@@ -39,10 +40,10 @@ from airflow_provider_stripe.testing.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "2026-10-28.endive"
-"""The version stripe-python 16.1.0 pins; echoed when a request names none."""
+DEFAULT_API_VERSION = DEFAULT_STRIPE_VERSION
+"""The version the provider and stripe-python 16.1.0 pin; echoed when a request names none."""
 
-_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z_]+)?")
+_API_VERSION = re.compile(STRIPE_VERSION_PATTERN)
 
 
 @dataclass

@@ -85,7 +85,7 @@ def test_charge_takes_rendered_strings_and_normalises_them(stripe_env: StripeEmu
         description="order 42",
         receipt_email="ada@example.com",
         statement_descriptor="ACME ORDER 42",
-        statement_descriptor_suffix="42",
+        statement_descriptor_suffix="ORDER 42",  # a suffix needs a letter too
         shipping={"name": "Ada", "address": ADDRESS, "carrier": "DHL", "tracking_number": "T1"},
         metadata={"order": "{{ params.order }}"},
     )
