@@ -145,6 +145,22 @@ class StripeConnectionError(StripeError):
     transient = True
 
 
+class StripeTLSError(StripeConnectionError, AirflowFailException):
+    """No answer because the TLS handshake failed, most often an unverifiable certificate.
+
+    Not transient (stripe-python does not retry it either): a proxy that intercepts TLS, or a CA
+    bundle without the issuer, fails the same way every time.
+    """
+
+    transient = False
+    hint = (
+        "The server's TLS certificate could not be verified (a proxy or firewall that intercepts TLS, "
+        "or a host with a self-signed certificate?). If that certificate is expected, set "
+        "REQUESTS_CA_BUNDLE to a CA bundle (PEM) that contains its CA, for the workers and the "
+        "triggerer alike; otherwise check the host of the Stripe connection."
+    )
+
+
 _CLASS_BY_STATUS: dict[int, type[StripeError]] = {
     401: StripeAuthenticationError,
     402: StripeCardError,

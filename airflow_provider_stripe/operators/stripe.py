@@ -19,6 +19,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
+from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.validation import (
     AtLeastOne,
     ChargeableAmount,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_stripe.hooks.stripe import StripeHook, StripeObject
+    from airflow_provider_stripe.lineage import StripeLineage
 
 # The parameters Stripe documents for each call, as data (see airflow_provider_stripe.validation),
 # as strict as Stripe's API reference for the pinned version and no stricter.
@@ -234,6 +236,10 @@ class StripeCreateOperator(StripeBaseOperator):
         else:
             self.log.info("Created Stripe %s %s (Idempotency-Key %s).", self.noun, stripe_id, key)
         return created.object
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task wrote to its Stripe list (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, wrote=[self.path])
 
 
 _CREATE_TEMPLATE_FIELDS = ("extra_params", "idempotency_key")
@@ -542,3 +548,7 @@ class StripeFindCustomerOperator(StripeBaseOperator):
                 param="email",
             )
         return newest
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task read Stripe's customers (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, read=["/v1/customers"])
