@@ -1,4 +1,4 @@
-"""Exports in real DAG runs against the emulator: DAG files, objects created at chosen seconds, file reading."""
+"""Exports in real DAG runs against the emulator: DAG files, objects created at chosen seconds, reading."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The wait for Stripe's clock: TaskDeferred -> Airflow's DateTimeTrigger on an event loop -> execute_complete.
+"""The wait for Stripe's clock: TaskDeferred -> Airflow's DateTimeTrigger -> execute_complete.
 
 Stripe may show an object in its lists a little after the object's ``created`` (list endpoints
 read from replicas); the export therefore lists an interval only once its end plus ``lookback``

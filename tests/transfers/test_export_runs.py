@@ -62,7 +62,7 @@ def test_adjacent_intervals_hold_every_object_once(stripe_env: StripeEmulator, t
         created["at_d2"] + created["last_second_day3"],
     ]
     assert [sorted(ids) for ids in exported] == [sorted(ids) for ids in expected_days]
-    assert all(count == 1 for count in Counter(sum(exported, [])).values())
+    assert all(count == 1 for count in Counter(obj_id for ids in exported for obj_id in ids).values())
     assert [len(json.loads((f / "manifest.json").read_text())["parts"]) for f in folders] == [3, 4, 2]
 
     # A re-run (a clear) rewrites identical files, and removes parts a larger earlier run left.
