@@ -25,6 +25,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Stripe", "python-modules": ["airflow_provider_stripe.hooks.stripe"]}],
+        "transfers": [
+            {
+                "source-integration-name": "Stripe",
+                "target-integration-name": "Common IO",
+                "python-module": "airflow_provider_stripe.transfers.stripe_to_object_storage",
+            }
+        ],
         "integrations": [
             {
                 "integration-name": "Stripe",

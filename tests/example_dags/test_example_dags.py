@@ -27,10 +27,11 @@ AIRFLOW_PACKAGE = Path(airflow.__file__).resolve().parent
 AIRFLOW_33 = Version(airflow.__version__).release >= (3, 3)
 
 SENSOR_AND_SCHEDULE_DAGS = {"stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"}
+EXPORT_DAGS = {"stripe_export_nightly"}
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
 EVENT_DRIVEN = {"stripe_event_driven"}
 
-EXPECTED_DAG_IDS = SENSOR_AND_SCHEDULE_DAGS | (EVENT_DRIVEN if AIRFLOW_33 else set())
+EXPECTED_DAG_IDS = SENSOR_AND_SCHEDULE_DAGS | EXPORT_DAGS | (EVENT_DRIVEN if AIRFLOW_33 else set())
 
 # Airflow's own noise, raised whoever imports the module first; none of it is caused by a DAG file.
 AIRFLOW_NOISE = (
