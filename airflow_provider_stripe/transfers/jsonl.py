@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from airflow_provider_stripe.exceptions import StripeValidationError
+from airflow_provider_stripe.validation import choice
 
 FORMATS = ("jsonl", "jsonl.gz")
 PART_PREFIX = "part-"
@@ -25,12 +26,8 @@ DEFAULT_OBJECTS_PER_PART = 100_000
 _GZIP_WBITS = 31
 
 
-def checked_format(fmt: Any) -> str:
-    if fmt not in FORMATS:
-        raise StripeValidationError(
-            f"format must be one of {', '.join(map(repr, FORMATS))}, got {fmt!r}.", param="format"
-        )
-    return str(fmt)
+#: Checks ``format`` (``FORMAT.check("format", value)``).
+FORMAT = choice(*FORMATS)
 
 
 def checked_objects_per_part(count: Any) -> int:

@@ -12,21 +12,17 @@ from airflow.providers.common.compat.sdk import Asset, BaseOperator, ObjectStora
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import poll, run_poll
+from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
 from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
 from airflow_provider_stripe.transfers.jsonl import (
     DEFAULT_OBJECTS_PER_PART,
+    FORMAT,
     Part,
     PartWriter,
-    checked_format,
     checked_objects_per_part,
 )
 from airflow_provider_stripe.transfers.resources import list_path
-from airflow_provider_stripe.transfers.window import (
-    DEFAULT_LOOKBACK,
-    CreatedInterval,
-    checked_window,
-    lookback_seconds,
-)
+from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
 from airflow_provider_stripe.validation import is_unrendered
 
 if TYPE_CHECKING:
@@ -95,8 +91,8 @@ class StripeToObjectStorageOperator(BaseOperator):
     ) -> None:
         list_path(resource)
         checked_url(path)
-        checked_window(window)
-        checked_format(format)
+        WINDOW.check("window", window)
+        FORMAT.check("format", format)
         checked_objects_per_part(objects_per_part)
         lookback_seconds(lookback)
         if not is_unrendered(list_params):

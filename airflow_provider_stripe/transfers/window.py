@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_stripe.exceptions import StripeValidationError
+from airflow_provider_stripe.polling.watch import MAX_LOOKBACK
+from airflow_provider_stripe.validation import choice
 
 WINDOWS = ("data_interval", "incremental")
-DEFAULT_LOOKBACK = timedelta(minutes=5)
-MAX_LOOKBACK = timedelta(days=1)
 
 _EMPTY_INTERVAL = (
     "The run's data interval is empty ({start} to {end}), so window='data_interval' would export "
@@ -26,12 +26,8 @@ _EMPTY_INTERVAL = (
 )
 
 
-def checked_window(window: Any) -> str:
-    if window not in WINDOWS:
-        raise StripeValidationError(
-            f"window must be one of {', '.join(map(repr, WINDOWS))}, got {window!r}.", param="window"
-        )
-    return str(window)
+#: Checks ``window`` (``WINDOW.check("window", value)``).
+WINDOW = choice(*WINDOWS)
 
 
 def lookback_seconds(lookback: Any) -> int:
