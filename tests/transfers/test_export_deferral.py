@@ -43,17 +43,18 @@ def listed_ids(stripe: StripeEmulator, created: dict[str, int]) -> list[str]:
 def test_defers_until_the_lookback_has_passed_then_exports_late_objects(
     stripe_env: StripeEmulator, tmp_path: Path
 ) -> None:
-    # The emulator's clock runs at real time here, so its Date header and its clock agree.
+    # The late charge shows up 5 s after it was created, so before the interval's end + 6 s of
+    # lookback. The emulator's clock stays frozen (the charge hidden) until the wait has begun.
+    on_time = create_at(stripe_env, "charges", time.time() - 30)
+    stripe_env.visibility_delay = 5
+    late = create_at(stripe_env, "charges", time.time())
+    operator = StripeToObjectStorageOperator(
+        task_id="export", resource="charges", path=f"file://{tmp_path}/", lookback=6
+    )
+    assert operator.hook.settings.stripe_version  # the connection is read before the clock starts
+    stripe_env.clear_log()
     end = datetime.fromtimestamp(math.ceil(time.time()) + 1, timezone.utc)
     start = end - timedelta(minutes=1)
-    on_time = create_at(stripe_env, "charges", time.time() - 30)
-    stripe_env.visibility_delay = 2
-    late = create_at(stripe_env, "charges", time.time())
-    stripe_env.clock.unfreeze()
-    stripe_env.clear_log()
-    operator = StripeToObjectStorageOperator(
-        task_id="export", resource="charges", path=f"file://{tmp_path}/", lookback=3
-    )
     context: Any = {"data_interval_start": start, "data_interval_end": end}
 
     with pytest.raises(TaskDeferred) as deferred:
@@ -63,14 +64,15 @@ def test_defers_until_the_lookback_has_passed_then_exports_late_objects(
     # ... and listing now would have missed the late charge.
     window = {"gte": int(start.timestamp()), "lt": int(end.timestamp())}
     assert listed_ids(stripe_env, window) == on_time
+    stripe_env.clock.reset()  # real time again: Stripe's clock, and its Date header, run on
     moment = deferred.value.trigger.moment
-    assert end + timedelta(seconds=3) <= moment <= end + timedelta(seconds=5)
+    assert end + timedelta(seconds=6) <= moment <= end + timedelta(seconds=10)
 
     event = asyncio.run(first_event(deferred.value.trigger))
     manifest = operator.execute_complete(context, event.payload)
     assert sorted(obj["id"] for obj in read_lines(tmp_path)) == sorted(on_time + late)
     assert manifest["objects"] == 2
-    assert datetime.now(timezone.utc) >= end + timedelta(seconds=3)
+    assert datetime.now(timezone.utc) >= end + timedelta(seconds=6)
 
 
 def test_stripe_account_is_sent_and_recorded(stripe_env: StripeEmulator, tmp_path: Path) -> None:
