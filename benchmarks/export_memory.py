@@ -132,7 +132,7 @@ def main() -> None:
             f"{result['objects']:,}",
             f"{result['bytes'] / 2**20:.1f}" if result["bytes"] else "-",
             f"{result['peak_growth_mb']:.1f}",
-            f"{result['peak_growth_mb'] / held:.2f}" if held > 0 else "-",
+            f"{result['peak_growth_mb'] / held:.3f}" if held > 0 else "-",
             f"{result['seconds']:.1f}",
             f"{result['objects'] / result['seconds']:,.0f}",
         ]
