@@ -160,16 +160,15 @@ class StripeToObjectStorageOperator(BaseOperator):
         start = context.get("data_interval_start") or datetime.now(timezone.utc)
         cursor = Cursor.from_json(stored) if stored else Cursor.starting_at(int(start.timestamp()))
         progress: dict[str, Cursor] = {"cursor": cursor}
-        objects = self._news_since(cursor, filters, progress)
+        objects = self._news_since(filters, progress)
         window = {"kind": "incremental", "created_gte": cursor.floor}
         manifest = self._export(objects, window)
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
 
-    def _news_since(
-        self, cursor: Cursor, filters: Mapping[str, Any], progress: dict[str, Cursor]
-    ) -> Iterable[StripeObject]:
-        """Every object new to ``cursor``, oldest first, one cursor batch at a time."""
+    def _news_since(self, filters: Mapping[str, Any], progress: dict[str, Cursor]) -> Iterable[StripeObject]:
+        """Every object new to ``progress["cursor"]``, oldest first, one cursor batch at a time; the
+        cursor there moves past each batch once the writer has taken it."""
         path = list_path(self.resource)
         while True:
             result = run_poll(
