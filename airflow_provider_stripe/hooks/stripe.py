@@ -6,6 +6,8 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,6 +28,7 @@ from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
+    StripeAPIError,
     StripeAuthenticationError,
     StripeConnectionError,
     StripeError,
@@ -41,10 +44,12 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, and whether Stripe replayed it for a reused idempotency key."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and when
+    Stripe answered (its ``Date`` header, if any)."""
 
     object: StripeObject
     replayed: bool
+    date: str | None = None
 
 
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
@@ -242,7 +247,7 @@ class StripeHook(BaseHook):
 
     def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        return Reply(parse_answer(call, answer), answer.replayed)
+        return Reply(parse_answer(call, answer), answer.replayed, answer.headers.get("Date"))
 
     def _no_answer(
         self, call: StripeCall, error: Exception, started: float, *, tls: bool
@@ -311,6 +316,17 @@ class StripeHook(BaseHook):
             page = self.request("GET", path, query)
             yield from page_objects(query, page)
             query = next_page_params(query, page)
+
+    def server_time(self, path: str) -> datetime:
+        """Stripe's clock: the ``Date`` header of a one-object page of the list at ``path``.
+
+        Reading a list the caller is about to read needs no permission beyond that list's.
+        Stripe's clock, not this machine's, decides which objects Stripe already shows.
+        """
+        date = self._exchange("GET", path, {"limit": 1}, None).date
+        if not date:
+            raise StripeAPIError(f"Stripe answered GET {path} without a Date header.")
+        return parsedate_to_datetime(date)
 
     # Typed conveniences, one per call the operators and sensors make.
 
