@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -19,7 +20,13 @@ from airflow_provider_stripe.api.calls import (
     log_attempt,
     parse_answer,
 )
-from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.api.pages import (
+    Page,
+    first_page_params,
+    next_page_params,
+    page_objects,
+    stripe_time,
+)
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
@@ -38,16 +45,28 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, and whether Stripe replayed it for a reused idempotency key."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and Stripe's
+    clock when it answered (its ``Date`` header, epoch seconds)."""
 
     object: StripeObject
     replayed: bool
+    stripe_time: int | None = None
 
 
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
 _MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+
+
+def environment_transport(url: str) -> tuple[dict[str, str], bool | str]:
+    """The proxies (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, unless ``NO_PROXY`` exempts the
+    host) and the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) that requests would read
+    from the environment for ``url``."""
+    from requests.utils import get_environ_proxies
+
+    proxies = {scheme: proxy for scheme, proxy in get_environ_proxies(url).items() if scheme != "no"}
+    return proxies, os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
 def _reason(error: Exception) -> str:
@@ -98,6 +117,7 @@ class StripeHook(BaseHook):
             "backoff_initial": backoff_initial,
         }
         self._async_session: aiohttp.ClientSession | None = None
+        self._async_proxy: str | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(stripe_conn_id={self.stripe_conn_id!r})"
@@ -155,10 +175,17 @@ class StripeHook(BaseHook):
 
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive HTTP session for all of this hook's requests."""
+        """One keep-alive HTTP session for all of this hook's requests.
+
+        The proxy and CA-bundle environment is read once, here: with ``trust_env`` requests reads
+        it again on every request (and looks for a ``.netrc``), about a quarter of a loopback call.
+        """
         import requests
 
-        return requests.Session()
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies, session.verify = environment_transport(self.settings.base_url)
+        return session
 
     def get_conn(self) -> requests.Session:
         """Airflow's usual entry point: the HTTP session, with the settings validated."""
@@ -182,6 +209,11 @@ class StripeHook(BaseHook):
         :raises StripeError: the subclass matching Stripe's answer.
         """
         return self._exchange(method, path, params, idempotency_key).object
+
+    def list_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """GET one page of a list, with Stripe's clock from the answer (what a watch's poll needs)."""
+        reply = self._exchange("GET", path, query, None)
+        return Page(reply.object, reply.stripe_time)
 
     def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
@@ -217,7 +249,7 @@ class StripeHook(BaseHook):
 
     def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        return Reply(parse_answer(call, answer), answer.replayed)
+        return Reply(parse_answer(call, answer), answer.replayed, stripe_time(answer.headers))
 
     def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
         failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
@@ -236,11 +268,21 @@ class StripeHook(BaseHook):
 
         Call :meth:`aclose` when done, to release the keep-alive session.
         """
+        return (await self._aexchange(method, path, params, idempotency_key)).object
+
+    async def alist_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """:meth:`list_page` on an event loop."""
+        reply = await self._aexchange("GET", path, query, None)
+        return Page(reply.object, reply.stripe_time)
+
+    async def _aexchange(
+        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Reply:
         settings = await self.asettings()
         call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
         async for attempt in async_retrying(settings):
             with attempt:
-                return (await self._asend(call)).object
+                return await self._asend(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _asend(self, call: StripeCall) -> Reply:
@@ -248,6 +290,8 @@ class StripeHook(BaseHook):
 
         if self._async_session is None:
             self._async_session = aiohttp.ClientSession()
+            proxies, _ = environment_transport(self.settings.base_url)
+            self._async_proxy = proxies.get(self.settings.base_url.partition(":")[0])
         started = time.monotonic()
         try:
             async with self._async_session.request(
@@ -256,6 +300,7 @@ class StripeHook(BaseHook):
                 data=call.body,
                 headers=dict(call.headers),
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                proxy=self._async_proxy,
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:

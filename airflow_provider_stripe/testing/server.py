@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
@@ -110,6 +111,7 @@ class StripeServer:
                 outcome = self._handle(endpoint, incoming, request_id)
                 if fault is not None:
                     outcome = Outcome.of_fault(fault)
+            answered_at = state.clock.time()
         if latency > 0:
             await asyncio.sleep(latency)
         key = key_from_header(incoming.headers.get("Authorization"))
@@ -131,6 +133,8 @@ class StripeServer:
                 request.transport.abort()
             return web.Response()
         headers = {
+            # Stripe's clock, as its answers carry it: the emulator's (steerable) clock, not the host's.
+            "Date": formatdate(answered_at, usegmt=True),
             "Request-Id": request_id,
             "Stripe-Version": incoming.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
             **outcome.headers,

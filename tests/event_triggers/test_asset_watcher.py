@@ -24,11 +24,8 @@ from packaging.version import Version
 
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.testing import StripeEmulator
-from airflow_provider_stripe.triggers.stripe import (
-    EVENT_CURSOR_KEY,
-    StripeNewChargeEventTrigger,
-    StripeNewRefundEventTrigger,
-)
+from airflow_provider_stripe.triggers.stripe import StripeNewChargeEventTrigger, StripeNewRefundEventTrigger
+from airflow_provider_stripe.triggers.stripe_events import EVENT_CURSOR_KEY
 from tests.airflow_cluster import AirflowCluster, wait_for
 
 AIRFLOW_3_3 = Version(airflow_version).release >= (3, 3)
