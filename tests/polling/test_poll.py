@@ -160,3 +160,18 @@ def test_filters_reach_the_query() -> None:
     run_poll(watch.poll(Cursor(5, 5, {"ch_1": 5}, walk_from="ch_1")), fetch)
     assert seen[0] == {"customer": "cus_1", "created": {"gte": 5}, "limit": 100}
     assert seen[1] == {"customer": "cus_1", "ending_before": "ch_1", "limit": 100}
+
+
+def test_a_walk_resumed_behind_delivered_objects_skips_them() -> None:
+    """Late objects found by the listing that ends a walk, more than a batch of them: the walk goes
+    on from among them and passes objects it already delivered, which the cursor still remembers
+    even though Stripe's clock is now past them by more than the lookback."""
+    stripe = FakeList(now=1002)
+    late = [stripe.add(1000, delay=10) for _ in range(5)]
+    on_time = [stripe.add(1001) for _ in range(5)]
+    first = poll_once(stripe, Cursor.starting_at(1000), max_batch=2)
+    assert [o["id"] for o in first.objects] == on_time[:2]
+    stripe.now = 1400
+    delivered, _, _ = drain(stripe, first.cursor, max_batch=2)
+    assert sorted(delivered) == sorted([*on_time[2:], *late])
+    assert len(delivered) == len(set(delivered))
