@@ -72,8 +72,9 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.max_batch = max_batch
         self.start_from = start_from
         self.deferrable = deferrable
-        # The cursor an idle poke left, for the next poke of the same try (poke mode): its floor
-        # follows Stripe's clock, so the next poke does not list again what this one listed.
+        # The cursor the last poke left, for the next poke of the same try (poke mode): after an
+        # idle poke too, its floor follows Stripe's clock, so the next poke does not list again
+        # what this one listed.
         self._moved_cursor: tuple[tuple[Any, ...], Cursor] | None = None
 
     def check_known_values(self) -> None:
@@ -132,8 +133,8 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
             self.log.warning("Stripe poll failed; the next poke tries again: %s", error)
             return False
         self.log.info(self.watch.describe(result, self.noun))
+        self._moved_cursor = (_try_of(context), result.cursor)
         if not result.objects:
-            self._moved_cursor = (_try_of(context), result.cursor)
             return False
         return self._deliver(context, result)
 
@@ -153,8 +154,8 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=result.objects)
 
     def cursor(self, context: Context) -> Cursor:
-        """The cursor an idle poke of this try left, else the one the latest earlier run of this task
-        (same map index) left, else the start."""
+        """The cursor an earlier poke of this try left, else the one the latest earlier run of this
+        task (same map index) left, else the start."""
         if self._moved_cursor is not None and self._moved_cursor[0] == _try_of(context):
             return self._moved_cursor[1]
         ti = context["ti"]
