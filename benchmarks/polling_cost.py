@@ -132,6 +132,27 @@ def scenario(emulator: Any, backlog: int) -> Outcome:
     return Outcome(backlog, fresh_drain, fresh_idle, relisting, fresh_idle_after, aged_drain, aged_idle)
 
 
+DRAIN_COLUMNS = [
+    "new charges N",
+    "1st poke",
+    "runs to deliver all",
+    "requests to deliver all",
+    "bound 2 x ceil(N/100) + runs",
+    "idle poke right after",
+]
+
+
+def drain_row(backlog: int, drain: Drain, idle: int) -> list[object]:
+    return [
+        f"{backlog:,}",
+        drain.first_poke,
+        drain.runs,
+        f"{drain.requests:,}",
+        f"{drain.bound(backlog):,}",
+        idle,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -149,25 +170,10 @@ def main() -> None:
         outcomes = [scenario(emulator, backlog) for backlog in backlogs]
 
     report.table(
-        [
-            "new charges N",
-            "1st poke",
-            "runs to deliver all",
-            "requests to deliver all",
-            "bound 2 x ceil(N/100) + runs",
-            "idle poke right after",
-            "1st poke once past the lookback",
-            "idle poke after that",
-            "seconds to deliver all",
-        ],
+        [*DRAIN_COLUMNS, "1st poke once past the lookback", "idle poke after that", "seconds to deliver all"],
         [
             [
-                f"{o.backlog:,}",
-                o.fresh.first_poke,
-                o.fresh.runs,
-                f"{o.fresh.requests:,}",
-                f"{o.fresh.bound(o.backlog):,}",
-                o.fresh_idle,
+                *drain_row(o.backlog, o.fresh, o.fresh_idle),
                 o.relisting,
                 o.fresh_idle_after,
                 f"{o.fresh.seconds:.2f}",
@@ -178,25 +184,8 @@ def main() -> None:
         f"{LOOKBACK_SECONDS} s, 100 objects per list page; requests counted in the emulator's log.",
     )
     report.table(
-        [
-            "new charges N",
-            "1st poke",
-            "runs to deliver all",
-            "requests to deliver all",
-            "bound 2 x ceil(N/100) + runs",
-            "idle poke right after",
-        ],
-        [
-            [
-                f"{o.backlog:,}",
-                o.aged.first_poke,
-                o.aged.runs,
-                f"{o.aged.requests:,}",
-                f"{o.aged.bound(o.backlog):,}",
-                o.aged_idle,
-            ]
-            for o in outcomes
-        ],
+        DRAIN_COLUMNS,
+        [drain_row(o.backlog, o.aged, o.aged_idle) for o in outcomes],
         caption=f"Burst older than the lookback ({LOOKBACK_SECONDS} s by Stripe's clock) when a new "
         "sensor delivers it.",
     )
