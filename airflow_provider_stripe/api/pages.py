@@ -19,12 +19,12 @@ class Page:
     stripe_time: int | None = None
 
 
-def stripe_time(headers: Mapping[str, str]) -> int | None:
+def stripe_time(date: str | None) -> int | None:
     """Stripe's clock, in epoch seconds, from the ``Date`` header of its answer (RFC 9110 5.6.7).
 
     A watch moves its floor with this clock, never the worker's, which may be minutes off.
     """
-    value = headers.get("Date")
+    value = date
     if not value:
         return None
     try:

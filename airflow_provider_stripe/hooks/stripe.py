@@ -45,12 +45,12 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and Stripe's
-    clock when it answered (its ``Date`` header, epoch seconds)."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and the
+    ``Date`` header of the answer (Stripe's clock)."""
 
     object: StripeObject
     replayed: bool
-    stripe_time: int | None = None
+    date: str | None = None
 
 
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
@@ -213,7 +213,7 @@ class StripeHook(BaseHook):
     def list_page(self, path: str, query: Mapping[str, Any]) -> Page:
         """GET one page of a list, with Stripe's clock from the answer (what a watch's poll needs)."""
         reply = self._exchange("GET", path, query, None)
-        return Page(reply.object, reply.stripe_time)
+        return Page(reply.object, stripe_time(reply.date))
 
     def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
@@ -249,7 +249,7 @@ class StripeHook(BaseHook):
 
     def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        return Reply(parse_answer(call, answer), answer.replayed, stripe_time(answer.headers))
+        return Reply(parse_answer(call, answer), answer.replayed, answer.headers.get("Date"))
 
     def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
         failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
@@ -273,7 +273,7 @@ class StripeHook(BaseHook):
     async def alist_page(self, path: str, query: Mapping[str, Any]) -> Page:
         """:meth:`list_page` on an event loop."""
         reply = await self._aexchange("GET", path, query, None)
-        return Page(reply.object, reply.stripe_time)
+        return Page(reply.object, stripe_time(reply.date))
 
     async def _aexchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
