@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -17,6 +16,7 @@ from airflow_provider_stripe.api.calls import (
     StripeCall,
     basic_token,
     build_call,
+    client_headers,
     log_attempt,
     parse_answer,
 )
@@ -29,12 +29,14 @@ from airflow_provider_stripe.api.pages import (
 )
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
+from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
     StripeAuthenticationError,
     StripeConnectionError,
     StripeError,
     StripePermissionError,
+    StripeTLSError,
 )
 
 if TYPE_CHECKING:
@@ -56,23 +58,21 @@ class Reply(NamedTuple):
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
 _MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
-_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|\[SSL: \w+\] [^'\")(]+")
 
 
-def environment_transport(url: str) -> tuple[dict[str, str], bool | str]:
-    """The proxies (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, unless ``NO_PROXY`` exempts the
-    host) and the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) that requests would read
-    from the environment for ``url``."""
+def environment_proxies(url: str) -> dict[str, str]:
+    """The proxies requests would read from the environment for ``url``: ``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY`` by scheme, none when ``NO_PROXY`` exempts the host."""
     from requests.utils import get_environ_proxies
 
-    proxies = {scheme: proxy for scheme, proxy in get_environ_proxies(url).items() if scheme != "no"}
-    return proxies, os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return {scheme: proxy for scheme, proxy in get_environ_proxies(url).items() if scheme != "no"}
 
 
 def _reason(error: Exception) -> str:
-    """The gist of an HTTP client's exception, without urllib3's nested reprs."""
+    """The gist of an HTTP client's exception (the OS or TLS error), without urllib3's nested reprs."""
     os_error = _OS_ERROR.search(str(error))
-    return f"{type(error).__name__} ({os_error.group(0) if os_error else str(error)[:200]})"
+    return f"{type(error).__name__} ({os_error.group(0).strip() if os_error else str(error)[:200]})"
 
 
 class StripeHook(BaseHook):
@@ -173,23 +173,41 @@ class StripeHook(BaseHook):
         """``secret`` or ``restricted``, from the key."""
         return self.settings.api_key.kind
 
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, ``https://api.stripe.com`` unless the connection's host says otherwise."""
+        return self.settings.base_url
+
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive HTTP session for all of this hook's requests.
+        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`).
 
-        The proxy and CA-bundle environment is read once, here: with ``trust_env`` requests reads
-        it again on every request (and looks for a ``.netrc``), about a quarter of a loopback call.
+        The proxy environment is read once, here: with ``trust_env`` requests reads it again on
+        every request (and looks for a ``.netrc``), about a quarter of a loopback call.
         """
         import requests
 
         session = requests.Session()
         session.trust_env = False
-        session.proxies, session.verify = environment_transport(self.settings.base_url)
+        session.headers.update(client_headers(self.settings, "requests"))
+        session.proxies = environment_proxies(self.settings.base_url)
+        session.verify = ca_bundle()
         return session
 
     def get_conn(self) -> requests.Session:
-        """Airflow's usual entry point: the HTTP session, with the settings validated."""
-        _ = self.settings
+        """An authenticated ``requests.Session`` for Stripe calls the hook has no method for.
+
+        It carries the connection's key (``Authorization``), the pinned ``Stripe-Version``, the
+        ``Stripe-Account`` if set, and the provider's ``User-Agent``; it verifies TLS with the
+        provider's CA bundle. Prefix paths with :attr:`base_url`::
+
+            hook = StripeHook("stripe_default")
+            balance = hook.get_conn().get(f"{hook.base_url}/v1/balance", timeout=30).json()
+
+        Unlike :meth:`request`, calls made through it are not retried, logged, form-encoded the
+        Stripe way, given idempotency keys or turned into
+        :class:`~airflow_provider_stripe.exceptions.StripeError`.
+        """
         return self.session
 
     def request(
@@ -227,7 +245,9 @@ class StripeHook(BaseHook):
     def _exchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
     ) -> Reply:
-        call = build_call(self.settings, method, path, params, idempotency_key=idempotency_key)
+        call = build_call(
+            self.settings, method, path, params, http_library="requests", idempotency_key=idempotency_key
+        )
         for attempt in retrying(self.settings):
             with attempt:
                 return self._send(call)
@@ -242,7 +262,8 @@ class StripeHook(BaseHook):
                 call.method, call.url, data=call.body, headers=call.headers, timeout=self.settings.timeout
             )
         except requests.RequestException as error:
-            raise self._no_answer(call, error, started) from None
+            tls = isinstance(error, requests.exceptions.SSLError)
+            raise self._no_answer(call, error, started, tls=tls) from None
         return self._answered(
             call, StripeAnswer(response.status_code, response.headers, response.content), started
         )
@@ -251,8 +272,13 @@ class StripeHook(BaseHook):
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
         return Reply(parse_answer(call, answer), answer.replayed, answer.headers.get("Date"))
 
-    def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
-        failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
+    def _no_answer(
+        self, call: StripeCall, error: Exception, started: float, *, tls: bool
+    ) -> StripeConnectionError:
+        """The error for an attempt that got no answer; a failed TLS handshake is not transient."""
+        cls = StripeTLSError if tls else StripeConnectionError
+        hint = f" {cls.hint}" if cls.hint else ""
+        failure = cls(f"No answer from Stripe for {call.description}: {_reason(error)}.{hint}")
         log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
         return failure
 
@@ -279,7 +305,9 @@ class StripeHook(BaseHook):
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
     ) -> Reply:
         settings = await self.asettings()
-        call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
+        call = build_call(
+            settings, method, path, params, http_library="aiohttp", idempotency_key=idempotency_key
+        )
         async for attempt in async_retrying(settings):
             with attempt:
                 return await self._asend(call)
@@ -289,9 +317,10 @@ class StripeHook(BaseHook):
         import aiohttp
 
         if self._async_session is None:
-            self._async_session = aiohttp.ClientSession()
-            proxies, _ = environment_transport(self.settings.base_url)
-            self._async_proxy = proxies.get(self.settings.base_url.partition(":")[0])
+            self._async_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context()))
+            self._async_proxy = environment_proxies(self.settings.base_url).get(
+                self.settings.base_url.partition(":")[0]
+            )
         started = time.monotonic()
         try:
             async with self._async_session.request(
@@ -304,7 +333,8 @@ class StripeHook(BaseHook):
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise self._no_answer(call, error, started) from None
+            tls = isinstance(error, aiohttp.ClientSSLError)
+            raise self._no_answer(call, error, started, tls=tls) from None
         return self._answered(call, answer, started)
 
     async def aclose(self) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
+from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
 from airflow_provider_stripe.polling.poll import PollResult, run_poll
 from airflow_provider_stripe.polling.watch import (
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_stripe.hooks.stripe import StripeHook
+    from airflow_provider_stripe.lineage import StripeLineage
 
 CURSOR_XCOM_KEY = CURSOR_KEY
 DEFAULT_POKE_INTERVAL = DEFAULT_POLL_INTERVAL
@@ -148,6 +150,10 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.log.info("The trigger found %d new %s.", len(result.objects), self.noun)
         self._deliver(context, result)
         return result.objects
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task read its Stripe list (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, read=[self.path])
 
     def _deliver(self, context: Context, result: PollResult) -> PokeReturnValue:
         context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=result.cursor.to_json())
