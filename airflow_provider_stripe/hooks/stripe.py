@@ -6,8 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator, Mapping
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,7 +21,13 @@ from airflow_provider_stripe.api.calls import (
     log_attempt,
     parse_answer,
 )
-from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.api.pages import (
+    Page,
+    first_page_params,
+    next_page_params,
+    page_objects,
+    stripe_time,
+)
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
@@ -44,8 +49,8 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and when
-    Stripe answered (its ``Date`` header, if any)."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and the
+    ``Date`` header of the answer (Stripe's clock)."""
 
     object: StripeObject
     replayed: bool
@@ -56,6 +61,14 @@ class Reply(NamedTuple):
 _MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|\[SSL: \w+\] [^'\")(]+")
+
+
+def environment_proxies(url: str) -> dict[str, str]:
+    """The proxies requests would read from the environment for ``url``: ``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY`` by scheme, none when ``NO_PROXY`` exempts the host."""
+    from requests.utils import get_environ_proxies
+
+    return {scheme: proxy for scheme, proxy in get_environ_proxies(url).items() if scheme != "no"}
 
 
 def _reason(error: Exception) -> str:
@@ -106,6 +119,7 @@ class StripeHook(BaseHook):
             "backoff_initial": backoff_initial,
         }
         self._async_session: aiohttp.ClientSession | None = None
+        self._async_proxy: str | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(stripe_conn_id={self.stripe_conn_id!r})"
@@ -168,11 +182,17 @@ class StripeHook(BaseHook):
 
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`)."""
+        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`).
+
+        The proxy environment is read once, here: with ``trust_env`` requests reads it again on
+        every request (and looks for a ``.netrc``), about a quarter of a loopback call.
+        """
         import requests
 
         session = requests.Session()
+        session.trust_env = False
         session.headers.update(client_headers(self.settings, "requests"))
+        session.proxies = environment_proxies(self.settings.base_url)
         session.verify = ca_bundle()
         return session
 
@@ -209,6 +229,11 @@ class StripeHook(BaseHook):
         :raises StripeError: the subclass matching Stripe's answer.
         """
         return self._exchange(method, path, params, idempotency_key).object
+
+    def list_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """GET one page of a list, with Stripe's clock from the answer (what a watch's poll needs)."""
+        reply = self._exchange("GET", path, query, None)
+        return Page(reply.object, stripe_time(reply.date))
 
     def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
@@ -271,13 +296,23 @@ class StripeHook(BaseHook):
 
         Call :meth:`aclose` when done, to release the keep-alive session.
         """
+        return (await self._aexchange(method, path, params, idempotency_key)).object
+
+    async def alist_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """:meth:`list_page` on an event loop."""
+        reply = await self._aexchange("GET", path, query, None)
+        return Page(reply.object, stripe_time(reply.date))
+
+    async def _aexchange(
+        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Reply:
         settings = await self.asettings()
         call = build_call(
             settings, method, path, params, http_library="aiohttp", idempotency_key=idempotency_key
         )
         async for attempt in async_retrying(settings):
             with attempt:
-                return (await self._asend(call)).object
+                return await self._asend(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _asend(self, call: StripeCall) -> Reply:
@@ -285,6 +320,9 @@ class StripeHook(BaseHook):
 
         if self._async_session is None:
             self._async_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context()))
+            self._async_proxy = environment_proxies(self.settings.base_url).get(
+                self.settings.base_url.partition(":")[0]
+            )
         started = time.monotonic()
         try:
             async with self._async_session.request(
@@ -293,6 +331,7 @@ class StripeHook(BaseHook):
                 data=call.body,
                 headers=dict(call.headers),
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                proxy=self._async_proxy,
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -323,10 +362,10 @@ class StripeHook(BaseHook):
         Reading a list the caller is about to read needs no permission beyond that list's.
         Stripe's clock, not this machine's, decides which objects Stripe already shows.
         """
-        date = self._exchange("GET", path, {"limit": 1}, None).date
-        if not date:
-            raise StripeAPIError(f"Stripe answered GET {path} without a Date header.")
-        return parsedate_to_datetime(date)
+        now = self.list_page(path, {"limit": 1}).stripe_time
+        if now is None:
+            raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
+        return datetime.fromtimestamp(now, timezone.utc)
 
     # Typed conveniences, one per call the operators and sensors make.
 

@@ -178,7 +178,7 @@ class StripeToObjectStorageOperator(BaseOperator):
                     max_batch=_INCREMENTAL_BATCH,
                     lookback_seconds=lookback_seconds(self.lookback),
                 ),
-                lambda query: self.hook.request("GET", path, query),
+                lambda query: self.hook.list_page(path, query),
             )
             yield from result.objects
             progress["cursor"] = result.cursor
