@@ -27,7 +27,6 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +34,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-import requests
 from airflow import __version__ as airflow_version
 
 from airflow_provider_stripe.testing import StripeEmulator
 from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.deployment.stripe_side import OtherTraffic, create_sensor_batches, polled, post
 from tests.reliability.figures import record
 from tests.reliability.key_leaks import (
     CASES,
@@ -104,42 +103,6 @@ with DAG({dag_id!r}, schedule="@once", start_date=datetime(2026, 1, 1), catchup=
     StripeNewRefundSensor(task_id="refunds_of_1", charge={ch_1!r}, deferrable=True, **SENSING)
     StripeNewRefundSensor(task_id="refunds_of_2", charge={ch_2!r}, mode="poke", **SENSING)
 """
-
-
-def post(stripe: StripeEmulator, path: str, data: dict[str, Any]) -> str:
-    """Create an object as any well-behaved client would: retry 429s with the same idempotency key."""
-    headers = {"Idempotency-Key": str(uuid.uuid4())}
-    for _ in range(200):
-        response = requests.post(
-            f"{stripe.base_url}{path}", data=data, headers=headers, auth=(stripe.api_key, ""), timeout=10
-        )
-        if response.status_code != 429:
-            response.raise_for_status()
-            return str(response.json()["id"])
-        time.sleep(0.1)
-    raise AssertionError(f"POST {path} was rate-limited 200 times in a row")
-
-
-class OtherTraffic(threading.Thread):
-    """Another integration on the same Stripe account: ``GET /v1/balance`` at a steady rate."""
-
-    def __init__(self, stripe: StripeEmulator, per_second: float) -> None:
-        super().__init__(name="other-traffic", daemon=True)
-        self.stripe = stripe
-        self.interval = 1 / per_second
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        with requests.Session() as session:
-            due = time.monotonic()
-            while not self.stopping.is_set():
-                session.get(f"{self.stripe.base_url}/v1/balance", auth=(self.stripe.api_key, ""), timeout=10)
-                due += self.interval
-                self.stopping.wait(max(0.0, due - time.monotonic()))
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join()
 
 
 class TriggerWatch(threading.Thread):
@@ -236,62 +199,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             cluster.stop_all()
 
 
-def run_state(cluster: AirflowCluster, dag_id: str) -> str | None:
-    cluster.assert_running()
-    rows = cluster.query("SELECT state FROM dag_run WHERE dag_id = ?", (dag_id,))
-    return str(rows[0][0]) if rows else None
-
-
-def task_states(cluster: AirflowCluster, dag_id: str) -> dict[tuple[str, int], tuple[str, int]]:
-    """(task_id, map_index) -> (state, try_number)."""
-    rows = cluster.query(
-        "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ?", (dag_id,)
-    )
-    return {(task_id, map_index): (state, tries) for task_id, map_index, state, tries in rows}
-
-
-def xcoms(cluster: AirflowCluster, dag_id: str, key: str = "return_value") -> dict[tuple[str, int], Any]:
-    rows = cluster.query(
-        "SELECT task_id, map_index, value FROM xcom WHERE dag_id = ? AND key = ?", (dag_id, key)
-    )
-    return {(task_id, map_index): json.loads(value) for task_id, map_index, value in rows}
-
-
-def finished(cluster: AirflowCluster, dag_id: str) -> bool:
-    return run_state(cluster, dag_id) in ("success", "failed")
-
-
-def polled(stripe: StripeEmulator, path: str, name: str, value: str) -> bool:
-    return any(
-        r.method == "GET" and r.path == path and r.status == 200 and r.query.get(name) == value
-        for r in stripe.requests
-    )
-
-
-def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[str, list[str]]:
-    """What each sensor waits for, visible in Stripe's lists at one instant (so that no poll sees a
-    part of it): created on a stopped clock, each with half a second of visibility delay."""
-    stripe.clock.freeze()
-    stripe.visibility_delay = 0.5
-    try:
-
-        def charge(customer: str) -> str:
-            return post(stripe, "/v1/charges", {"amount": 1200, "currency": "usd", "customer": customer})
-
-        def refund(charge_id: str) -> str:
-            return post(stripe, "/v1/refunds", {"charge": charge_id, "amount": 700})
-
-        return {
-            "charges_of_a": [charge(ids["cus_a"]) for _ in range(3)],
-            "charges_of_b": [charge(ids["cus_b"]) for _ in range(2)],
-            "refunds_of_1": [refund(ids["ch_1"]) for _ in range(2)],
-            "refunds_of_2": [refund(ids["ch_2"])],
-        }
-    finally:
-        stripe.visibility_delay = 0
-        stripe.clock.reset()
-
-
 def log_lines(cluster: AirflowCluster, dag_id: str, fragment: str) -> int:
     """How many lines of the DAG's task (and trigger) log files contain ``fragment``."""
     return sum(
@@ -309,7 +216,7 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
         return [c for c in stripe.objects("customer") if str(c.get("email", "")).endswith(EMAIL_DOMAIN)]
 
     try:
-        wait_for("the concurrency DAG run", lambda: run_state(cluster, DAG_ID), 120)
+        wait_for("the concurrency DAG run", lambda: cluster.run_state(DAG_ID), 120)
         wait_for(
             "every sensor's first poll",
             lambda: (
@@ -322,19 +229,19 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
         )
         wait_for("the first 10 customers", lambda: len(customers()) >= 10, 120)
         batches = create_sensor_batches(stripe, ids)
-        wait_for("the DAG run to finish", lambda: finished(cluster, DAG_ID), 240, interval=1)
+        wait_for("the DAG run to finish", lambda: cluster.finished(DAG_ID), 240, interval=1)
     finally:
         deployment.other_traffic.stop()
 
-    states = task_states(cluster, DAG_ID)
-    assert run_state(cluster, DAG_ID) == "success", {k: v for k, v in states.items() if v[0] != "success"}
+    states = cluster.task_states(DAG_ID)
+    assert cluster.run_state(DAG_ID) == "success", {k: v for k, v in states.items() if v[0] != "success"}
     assert len(states) == CUSTOMERS + 4
     assert {state for state, _ in states.values()} == {"success"}
 
     # Exactly 50 customers, each email once, and each task's XCom holds its own.
     made = customers()
     assert sorted(c["email"] for c in made) == sorted(EMAILS)
-    returned = xcoms(cluster, DAG_ID)
+    returned = cluster.xcoms(DAG_ID)
     by_index = {index: value for (task_id, index), value in returned.items() if task_id == "create_customer"}
     assert {index: value["email"] for index, value in by_index.items()} == dict(enumerate(EMAILS))
     assert sorted(value["id"] for value in by_index.values()) == sorted(c["id"] for c in made)
@@ -385,10 +292,10 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
 def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> None:
     """The secrets DAG under the scheduler: every file the deployment wrote, and the trigger rows."""
     cluster, canary = deployment.cluster, deployment.canary
-    wait_for("the secrets DAG run to finish", lambda: finished(cluster, SECRETS_DAG_ID), 240, interval=1)
+    wait_for("the secrets DAG run to finish", lambda: cluster.finished(SECRETS_DAG_ID), 240, interval=1)
     deployment.triggers.stop()
 
-    states = task_states(cluster, SECRETS_DAG_ID)
+    states = cluster.task_states(SECRETS_DAG_ID)
     for case in CASES:
         assert states[(case.task_id, -1)][0] == ("success" if case.succeeds else "failed"), case.task_id
         log = task_log(cluster, SECRETS_DAG_ID, case.task_id)
@@ -401,7 +308,7 @@ def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> No
         (SECRETS_DAG_ID, "product_secret_key"),
     )
     assert "Canary product" in rendered[0][0]
-    returned = xcoms(cluster, SECRETS_DAG_ID)
+    returned = cluster.xcoms(SECRETS_DAG_ID)
     assert returned[("product_secret_key", -1)]["id"].startswith("prod_")
     assert len(returned[(SENSOR_TASK, -1)]) == 1
     triggers = {kwargs: classpath for classpath, kwargs in deployment.triggers.rows}
