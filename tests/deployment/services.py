@@ -18,8 +18,11 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
+
+from typing_extensions import Self
 
 from tests.airflow_cluster import free_port, wait_for
 
@@ -43,7 +46,29 @@ def missing_binaries() -> list[str]:
     return [path for path in wanted if not os.access(path, os.X_OK)]
 
 
-class PostgresServer:
+class _Service:
+    """A context manager that starts the service, and stops it even when starting failed half-way."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class PostgresServer(_Service):
     """A PostgreSQL cluster with one database, ``airflow``, trusted over loopback."""
 
     database = "airflow"
@@ -61,93 +86,51 @@ class PostgresServer:
         """The SQLAlchemy URL Airflow connects with (psycopg2)."""
         return f"postgresql+psycopg2://{self.user}@127.0.0.1:{self.port}/{self.database}"
 
-    def _as_owner(self, *command: str) -> list[str]:
-        if os.geteuid() != 0:
-            return list(command)
-        owner = pwd.getpwnam(UNPRIVILEGED_USER)
-        return [
-            "setpriv",
-            f"--reuid={owner.pw_uid}",
-            f"--regid={owner.pw_gid}",
-            "--clear-groups",
-            *command,
-        ]
+    def _run(self, program: str, *args: str, timeout: float = 120) -> str:
+        """Run a PostgreSQL program as the cluster's owner; its standard output."""
+        command = [str(POSTGRES_BIN / program), *args]
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam(UNPRIVILEGED_USER)
+            command = [
+                "setpriv",
+                f"--reuid={owner.pw_uid}",
+                f"--regid={owner.pw_gid}",
+                "--clear-groups",
+                *command,
+            ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=self.root)
+        if done.returncode:
+            raise RuntimeError(f"{program} exited with {done.returncode}: {done.stderr[-2000:]}")
+        return done.stdout
+
+    def _client(self, program: str, *args: str) -> str:
+        return self._run(program, "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, *args)
 
     def start(self) -> PostgresServer:
         if os.geteuid() == 0:
             owner = pwd.getpwnam(UNPRIVILEGED_USER)
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        run = {"check": True, "capture_output": True, "timeout": 120, "cwd": self.root}
-        subprocess.run(
-            self._as_owner(
-                str(POSTGRES_BIN / "initdb"),
-                "-D",
-                str(self.data),
-                "-U",
-                self.user,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-sync",
-            ),
-            **run,  # type: ignore[call-overload]
+        self._run(
+            "initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "--encoding=UTF8", "--no-sync"
         )
         options = " ".join(f"-c {name}={value}" for name, value in POSTGRES_SETTINGS.items())
         options += f" -p {self.port} -k {self.root}"
-        subprocess.run(
-            self._as_owner(
-                str(POSTGRES_BIN / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-o",
-                options,
-                "-w",
-                "start",
-            ),
-            **run,  # type: ignore[call-overload]
-        )
-        subprocess.run(
-            self._as_owner(
-                str(POSTGRES_BIN / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                self.database,
-            ),
-            **run,  # type: ignore[call-overload]
-        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        self._client("createdb", self.database)
         return self
+
+    def dump(self) -> str:
+        """The whole database as SQL text (``pg_dump``): what a leak search reads."""
+        return self._client("pg_dump", self.database)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            subprocess.run(
-                self._as_owner(
-                    str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
-                ),
-                capture_output=True,
-                timeout=60,
-                cwd=self.root,
-            )
+            with suppress(RuntimeError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> PostgresServer:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-class RedisServer:
+class RedisServer(_Service):
     """``redis-server`` in the foreground of a process this object owns."""
 
     def __init__(self) -> None:
@@ -191,15 +174,3 @@ class RedisServer:
             self.process.kill()
             self.process.wait(10)
             self.process = None
-
-    def __enter__(self) -> RedisServer:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

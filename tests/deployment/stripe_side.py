@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import requests
@@ -78,3 +79,30 @@ def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[s
     finally:
         stripe.visibility_delay = 0
         stripe.clock.reset()
+
+
+def create_sensor_targets(stripe: StripeEmulator) -> dict[str, str]:
+    """The objects the sensors filter on: customers A and B (with a card), charges 1 and 2."""
+    return {
+        "cus_a": post(stripe, "/v1/customers", {"name": "A", "source": "tok_visa"}),
+        "cus_b": post(stripe, "/v1/customers", {"name": "B", "source": "tok_visa"}),
+        "ch_1": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
+        "ch_2": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
+    }
+
+
+#: What each sensor of the deployment tests lists, filtered how: (path, query parameter, object key).
+SENSOR_FILTERS = {
+    "charges_of_a": ("/v1/charges", "customer", "cus_a"),
+    "charges_of_b": ("/v1/charges", "customer", "cus_b"),
+    "refunds_of_1": ("/v1/refunds", "charge", "ch_1"),
+    "refunds_of_2": ("/v1/refunds", "charge", "ch_2"),
+}
+
+
+def sensors_polled(stripe: StripeEmulator, sensors: Iterable[str], ids: dict[str, str]) -> bool:
+    """Whether each of ``sensors`` has listed its objects at least once (``ids``: the objects' ids)."""
+    return all(
+        polled(stripe, path, name, ids[key])
+        for path, name, key in (SENSOR_FILTERS[sensor] for sensor in sensors)
+    )
