@@ -182,14 +182,21 @@ class AirflowCluster:
         process = self.processes.pop(name, None)
         if process is None:
             return
+        # Found now: once the leader is gone they belong to init. Airflow 2's task runner puts each
+        # task in a process group of its own, which a signal to the leader's group does not reach.
+        descendants = _descendants(process.pid)
         _signal_group(process.pid, sig)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait(10)
-        # Children that outlived their leader (a trigger runner, a task supervisor) go too.
+        # Children that outlived their leader (a trigger runner, a task supervisor) go too; so does a
+        # SIGKILLed leader's whole tree, as when the machine of a worker dies.
         _signal_group(process.pid, signal.SIGKILL)
+        for pid in descendants:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def stop_all(self, timeout: float = 15) -> None:
         """SIGTERM every process group at once, SIGKILL what is left after ``timeout``."""
@@ -227,10 +234,9 @@ class AirflowCluster:
             if pid in leaders:
                 return leaders[pid]
             try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
+                pid = _parent(pid)
             except OSError:
                 return None
-            pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state: the parent's pid
         return None
 
     def assert_running(self) -> None:
@@ -364,6 +370,26 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, memoryview):
         value = bytes(value)
     return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _parent(pid: int) -> int:
+    """The parent's pid: the field after the state in /proc/<pid>/stat (after the ``(comm)``)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with suppress(OSError):
+                children.setdefault(_parent(int(proc.name)), []).append(int(proc.name))
+    found, pending = [], [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 def _terminate_with_parent() -> None:
