@@ -203,6 +203,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             cluster.stop_all()
 
 
+def as_datetime(value: str | datetime) -> datetime:
+    """A timestamp column's value: text from SQLite, a datetime from PostgreSQL."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def log_lines(cluster: AirflowCluster, dag_id: str, fragment: str) -> int:
     """How many lines of the DAG's task (and trigger) log files contain ``fragment``."""
     return sum(
@@ -259,7 +264,7 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
     ((started, ended),) = cluster.query(
         "SELECT start_date, end_date FROM dag_run WHERE dag_id = ?", (DAG_ID,)
     )
-    seconds = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+    seconds = (as_datetime(ended) - as_datetime(started)).total_seconds()
     figures = {
         "requests by the DAG": len(dag_requests),
         "429s answered to the DAG": statuses[429],
