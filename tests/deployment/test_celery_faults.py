@@ -84,10 +84,11 @@ except ImportError:  # Airflow 2
 from airflow_provider_stripe.operators.stripe import StripeCreateChargeOperator, StripeCreateCustomerOperator
 from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor, StripeNewRefundSensor
 
-# Creates retry with the same idempotency key; sensors retry too (a killed worker, and Airflow's
-# "state changed externally" race: docs/deploying.md).
+# Creates retry with the same idempotency key. Sensors retry too: each worker kill can take any
+# sensor running there along, and Airflow 3's "state changed externally" race (docs/deploying.md)
+# can strike each reschedule or resume: on 2 busy cores the reschedule sensor needed 3 retries once.
 CREATING = dict(retries=3, retry_delay=timedelta(seconds=2))
-SENSING = dict(priority_weight=100, poke_interval=1, timeout=600, retries=2, retry_delay=timedelta(seconds=1))
+SENSING = dict(priority_weight=100, poke_interval=1, timeout=600, retries=4, retry_delay=timedelta(seconds=1))
 
 with DAG({dag_id!r}, schedule="@once", start_date=datetime(2026, 1, 1), catchup=False,
          default_args=dict(pool={pool!r})):
