@@ -256,27 +256,27 @@ class StripeCreateChargeOperator(StripeCreateOperator):
         1.00 USD, ``100`` is also 100 JPY (a zero-decimal currency). An integer-valued string such
         as a rendered ``"{{ 100 * 20 }}"`` is accepted; ``1.00``, ``"1.5"``, ``True``, ``0`` and
         negatives are refused, and at most 8 digits are allowed. At least Stripe's minimum for the
-        currency (``50``, 0.50 USD); in a three-decimal currency (KWD, BHD, ...) it ends in 0.
+        currency (``50``, 0.50 USD); in a three-decimal currency (KWD, BHD, ...) it ends in 0. (templated)
     :param currency: three-letter ISO code of a currency Stripe supports, any case (sent in lower
-        case), e.g. ``usd``.
+        case), e.g. ``usd``. (templated)
     :param customer: the Stripe customer id (``cus_...``) to charge: their default source, or
-        ``source`` if it is one of theirs. ``customer`` or ``source`` is required.
+        ``source`` if it is one of theirs. ``customer`` or ``source`` is required. (templated)
     :param source: what to charge: a token (``tok_visa`` in test mode), or a card (``card_...``)
-        or bank account (``ba_...``) saved on ``customer``, which is then required too.
-    :param description: an arbitrary string shown in the Dashboard.
-    :param capture: ``False`` only authorises the charge, to capture later. Default: capture now.
-    :param receipt_email: where Stripe sends the receipt.
+        or bank account (``ba_...``) saved on ``customer``, which is then required too. (templated)
+    :param description: an arbitrary string shown in the Dashboard. (templated)
+    :param capture: ``False`` only authorises the charge, to capture later. Default: capture now. (templated)
+    :param receipt_email: where Stripe sends the receipt. (templated)
     :param statement_descriptor: the text on the customer's statement of a non-card charge; on a
         card charge Stripe uses it as the suffix when ``statement_descriptor_suffix`` is not given.
-        At most 22 characters, at least one letter, none of ``< > \\ ' " *``.
+        At most 22 characters, at least one letter, none of ``< > \\ ' " *``. (templated)
     :param statement_descriptor_suffix: appended to the account's descriptor prefix after ``* ``
-        (the whole must fit in 22 characters); at least one letter, none of ``< > \\ ' " *``.
+        (the whole must fit in 22 characters); at least one letter, none of ``< > \\ ' " *``. (templated)
     :param shipping: shipping details: ``name`` and ``address`` are required when it is given;
-        also ``carrier``, ``phone``, ``tracking_number``.
-    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
+        also ``carrier``, ``phone``, ``tracking_number``. (templated)
+    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500). (templated)
     :param extra_params: any other documented ``/v1/charges`` parameter, e.g.
-        ``{"transfer_group": "order_42"}``.
-    :param idempotency_key: overrides the key derived from the task instance.
+        ``{"transfer_group": "order_42"}``. (templated)
+    :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
     """
 
@@ -324,20 +324,22 @@ class StripeCreateChargeOperator(StripeCreateOperator):
 class StripeCreateCustomerOperator(StripeCreateOperator):
     """Create a customer (``POST /v1/customers``) and return it.
 
-    :param name: the customer's full name or business name.
-    :param email: the customer's email address (at most 512 characters).
+    :param name: the customer's full name or business name. (templated)
+    :param email: the customer's email address (at most 512 characters). (templated)
     :param phone: the customer's own phone number (at most 20 characters). A phone number for
-        deliveries goes in ``shipping["phone"]`` instead.
-    :param description: an arbitrary string shown in the Dashboard.
+        deliveries goes in ``shipping["phone"]`` instead. (templated)
+    :param description: an arbitrary string shown in the Dashboard. (templated)
     :param address: the billing address: ``line1``, ``line2``, ``city``, ``state``,
-        ``postal_code``, ``country``.
+        ``postal_code``, ``country``. (templated)
     :param shipping: where to ship: ``name`` and ``address`` are required when it is given, and
         ``phone`` is the shipping contact's phone (not the customer's ``phone``; no 20-character limit).
-    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
+        (templated)
+    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500). (templated)
     :param payment_method: a PaymentMethod id (``pm_...``; ``pm_card_visa`` in test mode) to attach.
+        (templated)
     :param extra_params: any other documented ``/v1/customers`` parameter, e.g.
-        ``{"preferred_locales": ["fr"]}``.
-    :param idempotency_key: overrides the key derived from the task instance.
+        ``{"preferred_locales": ["fr"]}``. (templated)
+    :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
     """
 
@@ -381,19 +383,21 @@ class StripeCreateProductOperator(StripeCreateOperator):
     """Create a product (``POST /v1/products``) and return it.
 
     :param name: the product's name, shown to customers; required, not blank, at most 250 characters.
-    :param description: the product's description, shown to customers.
-    :param active: whether it is available for purchase (Stripe's default: true).
-    :param images: up to 8 image URLs.
-    :param url: a publicly accessible web page for the product.
+        (templated)
+    :param description: the product's description, shown to customers. (templated)
+    :param active: whether it is available for purchase (Stripe's default: true). (templated)
+    :param images: up to 8 image URLs. (templated)
+    :param url: a publicly accessible web page for the product. (templated)
     :param unit_label: the unit shown on receipts and invoices, e.g. ``seat`` (at most 12 characters).
-    :param shippable: whether it is a physical good that ships.
+        (templated)
+    :param shippable: whether it is a physical good that ships. (templated)
     :param statement_descriptor: the complete text on the customer's statement for subscription
-        payments: 5 to 22 characters, at least one letter, none of ``< > \\ ' " *``.
-    :param tax_code: a Stripe tax code id, e.g. ``txcd_10000000``.
-    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
+        payments: 5 to 22 characters, at least one letter, none of ``< > \\ ' " *``. (templated)
+    :param tax_code: a Stripe tax code id, e.g. ``txcd_10000000``. (templated)
+    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500). (templated)
     :param extra_params: any other documented ``/v1/products`` parameter, e.g.
-        ``{"default_price_data": {"currency": "usd", "unit_amount": 1500}}``.
-    :param idempotency_key: overrides the key derived from the task instance.
+        ``{"default_price_data": {"currency": "usd", "unit_amount": 1500}}``. (templated)
+    :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
     """
 
@@ -440,14 +444,15 @@ class StripeCreateRefundOperator(StripeCreateOperator):
     """Refund a charge, wholly or in part (``POST /v1/refunds``), and return the refund.
 
     :param charge: the charge to refund (``ch_...``). Give ``charge`` or ``payment_intent``, not both.
-    :param payment_intent: the PaymentIntent whose charge to refund (``pi_...``).
+        (templated)
+    :param payment_intent: the PaymentIntent whose charge to refund (``pi_...``). (templated)
     :param amount: how much to refund, a whole number of the currency's smallest unit; at most
-        what is left to refund (Stripe checks that). Default: everything left.
-    :param reason: ``duplicate``, ``fraudulent`` or ``requested_by_customer``.
-    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
+        what is left to refund (Stripe checks that). Default: everything left. (templated)
+    :param reason: ``duplicate``, ``fraudulent`` or ``requested_by_customer``. (templated)
+    :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500). (templated)
     :param extra_params: any other documented ``/v1/refunds`` parameter, e.g.
-        ``{"refund_application_fee": True}``.
-    :param idempotency_key: overrides the key derived from the task instance.
+        ``{"refund_application_fee": True}``. (templated)
+    :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
     """
 
@@ -491,10 +496,11 @@ class StripeFindCustomerOperator(StripeBaseOperator):
     succeeds and returns ``None`` instead.
 
     :param customer_id: the customer's id (``cus_...``). Give ``customer_id`` or ``email``, not both.
-    :param email: the email address to look up.
-    :param fail_if_missing: fail when no (live) customer is found. Default: true.
+        (templated)
+    :param email: the email address to look up. (templated)
+    :param fail_if_missing: fail when no (live) customer is found. Default: true. (templated)
     :param extra_params: any other documented parameter of the call, e.g. ``{"expand": ["tax"]}``
-        by id, or ``{"expand": ["data.tax"]}`` by email (a list).
+        by id, or ``{"expand": ["data.tax"]}`` by email (a list). (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
     """
 

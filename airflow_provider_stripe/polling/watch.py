@@ -12,6 +12,7 @@ from typing import Any
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, PollSteps, poll
+from airflow_provider_stripe.validation import number
 
 DEFAULT_LOOKBACK = timedelta(minutes=5)
 DEFAULT_LOOKBACK_SECONDS = int(DEFAULT_LOOKBACK.total_seconds())
@@ -20,6 +21,12 @@ DEFAULT_MAX_BATCH = 100
 DEFAULT_POLL_INTERVAL = 15.0
 MAX_BATCH_LIMIT = 1000
 MAX_LOOKBACK = timedelta(days=1)
+#: Checks ``max_batch`` (``MAX_BATCH.check("max_batch", value)``): the most objects one poll returns.
+MAX_BATCH = number(1, MAX_BATCH_LIMIT, whole=True, strings=False, hint="the most objects one poll returns")
+#: Checks ``lookback``, a timedelta or seconds, and gives its seconds.
+LOOKBACK = number(
+    0, MAX_LOOKBACK.total_seconds(), strings=False, durations=True, hint="a timedelta or seconds"
+)
 
 #: The lists a watch can follow, the filters each accepts, and the id prefixes of each filter's
 #: objects (a charge made with a card is ``ch_``, with other payment methods ``py_``).
@@ -61,25 +68,8 @@ class Watch:
                     f"({' or '.join(p + '...' for p in prefixes)}), got {value!r}.",
                     param=name,
                 )
-        if (
-            isinstance(max_batch, bool)
-            or not isinstance(max_batch, int)
-            or not 1 <= max_batch <= MAX_BATCH_LIMIT
-        ):
-            raise StripeValidationError(
-                f"max_batch must be an integer from 1 to {MAX_BATCH_LIMIT}, got {max_batch!r}.",
-                param="max_batch",
-            )
-        seconds = lookback.total_seconds() if isinstance(lookback, timedelta) else lookback
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, (int, float))
-            or not 0 <= seconds <= MAX_LOOKBACK.total_seconds()
-        ):
-            raise StripeValidationError(
-                f"lookback must be a timedelta (or seconds) from 0 to 1 day, got {lookback!r}.",
-                param="lookback",
-            )
+        max_batch = MAX_BATCH.check("max_batch", max_batch)
+        seconds = LOOKBACK.check("lookback", lookback)
         return cls(path, {k: v for k, v in filters.items() if v}, max_batch, math.ceil(seconds))
 
     def poll(self, cursor: Cursor) -> PollSteps:

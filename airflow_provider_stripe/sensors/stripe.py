@@ -21,7 +21,7 @@ from airflow_provider_stripe.polling.watch import (
     Watch,
     ends_the_wait,
 )
-from airflow_provider_stripe.validation import is_unrendered
+from airflow_provider_stripe.validation import is_unrendered, number
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 CURSOR_XCOM_KEY = CURSOR_KEY
 DEFAULT_POKE_INTERVAL = DEFAULT_POLL_INTERVAL
-_POKE_INTERVAL_RANGE = (0.1, 7 * 24 * 3600.0)
+#: Checks ``poke_interval``, a timedelta or seconds: Stripe allows about 100 reads a second.
+POKE_INTERVAL = number(
+    0.1, 7 * 24 * 3600, strings=False, durations=True, hint="seconds or a timedelta, 0.1 s to 7 days"
+)
 
 
 class _StripeNewObjectsSensor(BaseSensorOperator):
@@ -56,18 +59,7 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        interval = poke_interval.total_seconds() if isinstance(poke_interval, timedelta) else poke_interval
-        low, high = _POKE_INTERVAL_RANGE
-        if (
-            isinstance(interval, bool)
-            or not isinstance(interval, (int, float))
-            or not low <= interval <= high
-        ):
-            raise StripeValidationError(
-                f"poke_interval must be from {low:g} s to 7 days (Stripe allows about 100 reads a second; "
-                f"every 15 s is 5,760 calls a day), got {poke_interval!r}.",
-                param="poke_interval",
-            )
+        interval = POKE_INTERVAL.check("poke_interval", poke_interval)
         super().__init__(poke_interval=interval, **kwargs)
         self.stripe_conn_id = stripe_conn_id
         self.lookback = lookback
@@ -228,12 +220,12 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     backlogs larger than a page are all delivered; a retried or cleared run re-delivers its batch.
 
     :param stripe_conn_id: the Stripe connection.
-    :param customer: only charges of this customer (``cus_...``). Templated.
+    :param customer: only charges of this customer (``cus_...``). (templated)
     :param lookback: how late a charge may appear in Stripe's list and still be delivered.
     :param max_batch: the most charges one run returns (1-1000); the rest come next run.
     :param start_from: with no cursor yet, deliver charges created since then: a datetime, epoch
         seconds, an ISO string or ``"data_interval_start"``. Default: the run's start ("now").
-        Templated.
+        (templated)
     :param poke_interval: seconds between polls (default 15: 5,760 calls a day when idle).
     :param deferrable: wait on the triggerer instead of a worker slot.
     """
@@ -254,8 +246,16 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
 
     Same delivery guarantees and parameters as :class:`StripeNewChargeSensor`.
 
-    :param charge: only refunds of this charge (``ch_...``). Templated.
-    :param payment_intent: only refunds of this PaymentIntent (``pi_...``). Templated.
+    :param stripe_conn_id: the Stripe connection.
+    :param charge: only refunds of this charge (``ch_...``). (templated)
+    :param payment_intent: only refunds of this PaymentIntent (``pi_...``). (templated)
+    :param lookback: how late a refund may appear in Stripe's list and still be delivered.
+    :param max_batch: the most refunds one run returns (1-1000); the rest come next run.
+    :param start_from: with no cursor yet, deliver refunds created since then: a datetime, epoch
+        seconds, an ISO string or ``"data_interval_start"``. Default: the run's start ("now").
+        (templated)
+    :param poke_interval: seconds between polls (default 15: 5,760 calls a day when idle).
+    :param deferrable: wait on the triggerer instead of a worker slot.
     """
 
     path = "/v1/refunds"

@@ -58,17 +58,15 @@ class StripeToObjectStorageOperator(BaseOperator):
         ``customers``, ``products``, ``events``, ``invoices``... (any list that takes a ``created``
         filter; see ``airflow_provider_stripe.transfers.resources``).
     :param path: the destination folder: an ``ObjectStoragePath`` or a URL such as
-        ``file:///data/stripe/charges/{{ ds }}/`` or ``s3://aws_default@bucket/stripe/{{ ds }}/``.
-        Templated.
-    :param list_params: other list parameters (filters such as ``customer``, and ``expand``).
-        Templated.
+        ``file:///data/stripe/charges/{{ ds }}/`` or ``s3://aws_default@bucket/stripe/{{ ds }}/``. (templated)
+    :param list_params: other list parameters (filters such as ``customer``, and ``expand``). (templated)
     :param format: ``jsonl`` (default) or ``jsonl.gz``.
     :param window: ``data_interval`` (default) or ``incremental``.
     :param lookback: how late Stripe may list an object after its ``created`` (default 5 minutes).
     :param objects_per_part: the most objects in one part file (default 100,000).
     :param stripe_conn_id: the Stripe connection.
     :param stripe_account: a connected account (``acct_...``), sent as ``Stripe-Account``;
-        overrides the connection's extra. Templated.
+        overrides the connection's extra. (templated)
     """
 
     template_fields: Sequence[str] = ("path", "list_params", "stripe_account")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_stripe.exceptions import StripeValidationError
-from airflow_provider_stripe.polling.watch import MAX_LOOKBACK
+from airflow_provider_stripe.polling.watch import LOOKBACK
 from airflow_provider_stripe.validation import choice
 
 WINDOWS = ("data_interval", "incremental")
@@ -32,15 +32,7 @@ WINDOW = choice(*WINDOWS)
 
 def lookback_seconds(lookback: Any) -> int:
     """Whole seconds of a ``lookback`` given as a timedelta or seconds (0 to 1 day)."""
-    seconds = lookback.total_seconds() if isinstance(lookback, timedelta) else lookback
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, (int, float))
-        or not 0 <= seconds <= MAX_LOOKBACK.total_seconds()
-    ):
-        raise StripeValidationError(
-            f"lookback must be a timedelta (or seconds) from 0 to 1 day, got {lookback!r}.", param="lookback"
-        )
+    seconds: float = LOOKBACK.check("lookback", lookback)
     return math.ceil(seconds)
 
 
