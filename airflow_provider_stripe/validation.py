@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES, charge_amount_problem
 from airflow_provider_stripe.exceptions import StripeValidationError
@@ -66,31 +66,27 @@ def _split(names: Sequence[str], present: Mapping[str, Any]) -> tuple[list[str],
 
 
 @dataclass(frozen=True)
-class ExactlyOne:
-    """Exactly one of ``names`` must be present."""
-
-    names: tuple[str, ...]
-
-    def check(self, present: Mapping[str, Any]) -> None:
-        known, pending = _split(self.names, present)
-        if not known and not pending:
-            raise invalid(self.names[0], f"give exactly one of {' or '.join(self.names)}", show_value=False)
-        if len(known) > 1:
-            raise invalid(known[1], f"give only one of {' or '.join(self.names)}, not both", show_value=False)
-
-
-@dataclass(frozen=True)
 class AtLeastOne:
     """One or more of ``names`` must be present."""
 
     names: tuple[str, ...]
+    exclusive: ClassVar[bool] = False
 
     def check(self, present: Mapping[str, Any]) -> None:
         known, pending = _split(self.names, present)
+        either = " or ".join(self.names)
         if not known and not pending:
-            raise invalid(
-                self.names[0], f"give {' or '.join(self.names)} (at least one is required)", show_value=False
-            )
+            need = f"exactly one of {either}" if self.exclusive else f"{either} (at least one is required)"
+            raise invalid(self.names[0], f"give {need}", show_value=False)
+        if self.exclusive and len(known) > 1:
+            raise invalid(known[1], f"give only one of {either}, not both", show_value=False)
+
+
+@dataclass(frozen=True)
+class ExactlyOne(AtLeastOne):
+    """Exactly one of ``names`` must be present."""
+
+    exclusive: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
