@@ -19,6 +19,11 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
+from airflow_provider_stripe.limits import (
+    PRODUCT_MAX_IMAGES,
+    PRODUCT_NAME_MAX_LENGTH,
+    PRODUCT_UNIT_LABEL_MAX_LENGTH,
+)
 from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.validation import (
     AtLeastOne,
@@ -109,17 +114,14 @@ FIND_CUSTOMER = Spec(
     rules=(ExactlyOne(("customer_id", "email")),),
 )
 
-PRODUCT_NAME_MAX_LENGTH = 250
-"""Stripe's limit since API version 2018-10-31 (changelog: "Product names now have a character limit")."""
-
 PRODUCT = Spec(
     fields={
         "name": required(text(PRODUCT_NAME_MAX_LENGTH, non_blank=True)),
         "description": text(),
         "active": flag(),
-        "images": strings(8, expected="image URLs"),
+        "images": strings(PRODUCT_MAX_IMAGES, expected="image URLs"),
         "url": text(),
-        "unit_label": text(12),
+        "unit_label": text(PRODUCT_UNIT_LABEL_MAX_LENGTH),
         "shippable": flag(),
         "statement_descriptor": statement_descriptor(complete=True),
         "tax_code": text(),

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_stripe.limits import (
+    PRODUCT_MAX_IMAGES,
+    PRODUCT_NAME_MAX_LENGTH,
+    PRODUCT_UNIT_LABEL_MAX_LENGTH,
+)
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import StripeAPIError
 from airflow_provider_stripe.testing.ids import new_id
@@ -22,17 +27,14 @@ from airflow_provider_stripe.testing.params import (
 )
 from airflow_provider_stripe.testing.store import Record
 
-MAX_IMAGES = 8
-MAX_NAME_LENGTH = 250
-
 CREATE: Schema = {
     "id": text(),
-    "name": required(non_blank_text(MAX_NAME_LENGTH)),  # changelog 2018-10-31
+    "name": required(non_blank_text(PRODUCT_NAME_MAX_LENGTH)),
     "active": flag(),
     "description": text(40000),
-    "images": texts(MAX_IMAGES),
+    "images": texts(PRODUCT_MAX_IMAGES),
     "url": text(),
-    "unit_label": text(12),
+    "unit_label": text(PRODUCT_UNIT_LABEL_MAX_LENGTH),
     "shippable": flag(),
     "statement_descriptor": statement_descriptor(complete=True),
     "tax_code": text(),
