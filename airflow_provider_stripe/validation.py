@@ -470,24 +470,19 @@ def metadata() -> Field:
             where = f"{name}[{key!r}]"
             if not isinstance(key, str) or not key:
                 raise invalid(name, "its keys must be non-empty strings", key)
-            if len(key) > METADATA_KEY_MAX_LENGTH:
-                raise invalid(
-                    where,
-                    f"keys can be at most {METADATA_KEY_MAX_LENGTH} characters, not {len(key)}",
-                    show_value=False,
-                )
+            _at_most(where, "keys", key, METADATA_KEY_MAX_LENGTH)
             if "[" in key or "]" in key:
                 raise invalid(where, "keys cannot contain square brackets", show_value=False)
             if item is UNRENDERED:
                 continue
             if not isinstance(item, str):
                 raise invalid(where, "values must be strings (quote numbers, e.g. '42')", item)
-            if len(item) > METADATA_VALUE_MAX_LENGTH:
-                raise invalid(
-                    where,
-                    f"values can be at most {METADATA_VALUE_MAX_LENGTH} characters, not {len(item)}",
-                    show_value=False,
-                )
+            _at_most(where, "values", item, METADATA_VALUE_MAX_LENGTH)
         return dict(value)
 
     return Field(check)
+
+
+def _at_most(where: str, what: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise invalid(where, f"{what} can be at most {limit} characters, not {len(value)}", show_value=False)

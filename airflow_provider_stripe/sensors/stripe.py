@@ -246,15 +246,13 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
 
     Same delivery guarantees and parameters as :class:`StripeNewChargeSensor`.
 
-    :param stripe_conn_id: the Stripe connection.
     :param charge: only refunds of this charge (``ch_...``). (templated)
     :param payment_intent: only refunds of this PaymentIntent (``pi_...``). (templated)
+    :param start_from: with no cursor yet, deliver refunds created since then. (templated)
+    :param stripe_conn_id: the Stripe connection.
     :param lookback: how late a refund may appear in Stripe's list and still be delivered.
-    :param max_batch: the most refunds one run returns (1-1000); the rest come next run.
-    :param start_from: with no cursor yet, deliver refunds created since then: a datetime, epoch
-        seconds, an ISO string or ``"data_interval_start"``. Default: the run's start ("now").
-        (templated)
-    :param poke_interval: seconds between polls (default 15: 5,760 calls a day when idle).
+    :param max_batch: the most refunds one run returns (1-1000).
+    :param poke_interval: seconds between polls.
     :param deferrable: wait on the triggerer instead of a worker slot.
     """
 
