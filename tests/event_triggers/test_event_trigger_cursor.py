@@ -114,9 +114,49 @@ def test_cursor_is_saved_when_the_event_is_stored_not_when_it_is_yielded(
             await producer.advance([AdvanceItem(turns[0], outcome(stored=False))])
         assert store.saved_ids() == set()
 
+        # Airflow advances a turn once the filter has moved past it: the triggerer asks for the next
+        # event only after queuing this one to be stored.
+        next_event = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0.05)
         await producer.advance([AdvanceItem(turns[0], outcome(stored=True))])
         assert store.saved_ids() == set(batch)
-        await events.aclose()
+        next_event.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await next_event
+
+    asyncio.run(scenario())
+
+
+def test_cursor_is_not_saved_when_the_trigger_is_cancelled_at_its_event(
+    stripe_emulator: StripeEmulator, stripe_connection: str
+) -> None:
+    # Airflow 3.3's shared_stream.py: a subscriber that unsubscribes while sitting on a raw event
+    # resolves it as acked, and the group's stop still advances it; the triggerer's run_trigger
+    # only binds an event to its raw event after logging it, so a cancellation at the yield
+    # (a triggerer stopping) leaves a clean advance for an event that was never stored.
+    from airflow.triggers.shared_stream import AdvanceItem
+
+    stripe_emulator.clock.freeze()
+    start = stripe_emulator.clock.now()
+    batch = create_charges(stripe_emulator, 2)
+    store = MemoryStateStore()
+    trigger = watcher(store, start)
+    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+
+    async def scenario() -> None:
+        turns: list[Any] = []
+
+        async def recorded() -> AsyncIterator[Any]:
+            async for turn in turns_of(producer):
+                turns.append(turn)
+                yield turn
+
+        events = trigger.filter_shared_stream(recorded())
+        event = await anext(events)
+        assert [charge["id"] for charge in event.payload["objects"]] == batch
+        await events.aclose()  # cancelled before the triggerer took the event
+        await producer.advance([AdvanceItem(turns[0], outcome(stored=True))])
+        assert store.saved_ids() == set()
 
     asyncio.run(scenario())
 
@@ -142,10 +182,12 @@ def test_a_new_instance_resumes_from_the_saved_cursor(
                 turns.append(turn)
                 yield turn
 
-        batches = []
-        async for event in trigger.filter_shared_stream(recorded()):
-            batches.append([charge["id"] for charge in event.payload["objects"]])
-            await producer.advance([AdvanceItem(turns[-1], outcome(stored=True))])
+        batches = [
+            [charge["id"] for charge in event.payload["objects"]]
+            async for event in trigger.filter_shared_stream(recorded())
+        ]
+        # Airflow advances each turn, in order, once the filter has moved past it.
+        await producer.advance([AdvanceItem(turn, outcome(stored=True)) for turn in turns])
         return batches
 
     assert asyncio.run(deliver(2)) == [first]
