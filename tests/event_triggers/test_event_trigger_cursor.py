@@ -78,6 +78,18 @@ def turns_of(producer: Any, limit: int | None = None) -> AsyncIterator[Any]:
     return turns()
 
 
+def filtered(trigger: Any, producer: Any, limit: int | None = None) -> tuple[AsyncIterator[Any], list[Any]]:
+    """The trigger's events on the producer's stream, and the turns handed to it so far (to advance)."""
+    turns: list[Any] = []
+
+    async def recorded() -> AsyncIterator[Any]:
+        async for turn in turns_of(producer, limit):
+            turns.append(turn)
+            yield turn
+
+    return trigger.filter_shared_stream(recorded()), turns
+
+
 def outcome(*, stored: bool) -> Any:
     from airflow.triggers.shared_stream import AdvanceOutcome
 
@@ -97,14 +109,7 @@ def test_cursor_is_saved_when_the_event_is_stored_not_when_it_is_yielded(
     producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
 
     async def scenario() -> None:
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer):
-                turns.append(turn)
-                yield turn
-
-        events = trigger.filter_shared_stream(recorded())
+        events, turns = filtered(trigger, producer)
         event = await anext(events)
         assert [charge["id"] for charge in event.payload["objects"]] == batch
         assert store.saved_ids() == set()  # yielded, not stored yet: nothing saved
@@ -144,14 +149,7 @@ def test_cursor_is_not_saved_when_the_trigger_is_cancelled_at_its_event(
     producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
 
     async def scenario() -> None:
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer):
-                turns.append(turn)
-                yield turn
-
-        events = trigger.filter_shared_stream(recorded())
+        events, turns = filtered(trigger, producer)
         event = await anext(events)
         assert [charge["id"] for charge in event.payload["objects"]] == batch
         await events.aclose()  # cancelled before the triggerer took the event
@@ -175,17 +173,8 @@ def test_a_new_instance_resumes_from_the_saved_cursor(
         """A fresh trigger instance that polls ``limit`` times; each stored event is confirmed."""
         trigger = watcher(store, start)
         producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer, limit):
-                turns.append(turn)
-                yield turn
-
-        batches = [
-            [charge["id"] for charge in event.payload["objects"]]
-            async for event in trigger.filter_shared_stream(recorded())
-        ]
+        events, turns = filtered(trigger, producer, limit)
+        batches = [[charge["id"] for charge in event.payload["objects"]] async for event in events]
         # Airflow advances each turn, in order, once the filter has moved past it.
         await producer.advance([AdvanceItem(turn, outcome(stored=True)) for turn in turns])
         return batches
@@ -209,14 +198,7 @@ def test_a_backlog_comes_a_batch_at_a_time_without_waiting(
     producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
 
     async def three_events() -> list[list[str]]:
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer):
-                turns.append(turn)
-                yield turn
-
-        events = trigger.filter_shared_stream(recorded())
+        events, turns = filtered(trigger, producer)
         batches = []
         for _ in range(3):
             event = await asyncio.wait_for(anext(events), timeout=10)
