@@ -163,8 +163,11 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
                     result = await self._poll(hook, cursor)
                     if result is not None and result.objects:
                         self.log.info(self.watch.describe(result, "objects"))
-                        turn.save_cursor = partial(store.aset, EVENT_CURSOR_KEY, result.cursor.to_json())
                         yield TriggerEvent({"objects": result.objects})
+                        # Armed only once the triggerer asks for more, i.e. has queued the event
+                        # to be stored: a trigger cancelled at the yield dropped the event, and
+                        # Airflow still advances a turn whose subscriber left.
+                        turn.save_cursor = partial(store.aset, EVENT_CURSOR_KEY, result.cursor.to_json())
                     if result is not None:
                         # Idle polls move the cursor in memory (the floor follows Stripe's clock);
                         # it is saved with the next batch.

@@ -51,7 +51,8 @@ from tests.reliability.figures import record
 pytestmark = [
     pytest.mark.real_airflow,
     pytest.mark.skipif(
-        bool(missing_binaries()), reason=f"missing {missing_binaries()} (.ci/run installs them)"
+        bool(missing_binaries()),
+        reason=f"missing {missing_binaries()} (scripts/test installs them when run as root)",
     ),
 ]
 

@@ -78,6 +78,18 @@ def turns_of(producer: Any, limit: int | None = None) -> AsyncIterator[Any]:
     return turns()
 
 
+def filtered(trigger: Any, producer: Any, limit: int | None = None) -> tuple[AsyncIterator[Any], list[Any]]:
+    """The trigger's events on the producer's stream, and the turns handed to it so far (to advance)."""
+    turns: list[Any] = []
+
+    async def recorded() -> AsyncIterator[Any]:
+        async for turn in turns_of(producer, limit):
+            turns.append(turn)
+            yield turn
+
+    return trigger.filter_shared_stream(recorded()), turns
+
+
 def outcome(*, stored: bool) -> Any:
     from airflow.triggers.shared_stream import AdvanceOutcome
 
@@ -97,14 +109,7 @@ def test_cursor_is_saved_when_the_event_is_stored_not_when_it_is_yielded(
     producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
 
     async def scenario() -> None:
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer):
-                turns.append(turn)
-                yield turn
-
-        events = trigger.filter_shared_stream(recorded())
+        events, turns = filtered(trigger, producer)
         event = await anext(events)
         assert [charge["id"] for charge in event.payload["objects"]] == batch
         assert store.saved_ids() == set()  # yielded, not stored yet: nothing saved
@@ -114,9 +119,42 @@ def test_cursor_is_saved_when_the_event_is_stored_not_when_it_is_yielded(
             await producer.advance([AdvanceItem(turns[0], outcome(stored=False))])
         assert store.saved_ids() == set()
 
+        # Airflow advances a turn once the filter has moved past it: the triggerer asks for the next
+        # event only after queuing this one to be stored.
+        next_event = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0.05)
         await producer.advance([AdvanceItem(turns[0], outcome(stored=True))])
         assert store.saved_ids() == set(batch)
-        await events.aclose()
+        next_event.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await next_event
+
+    asyncio.run(scenario())
+
+
+def test_cursor_is_not_saved_when_the_trigger_is_cancelled_at_its_event(
+    stripe_emulator: StripeEmulator, stripe_connection: str
+) -> None:
+    # Airflow 3.3's shared_stream.py: a subscriber that unsubscribes while sitting on a raw event
+    # resolves it as acked, and the group's stop still advances it; the triggerer's run_trigger
+    # only binds an event to its raw event after logging it, so a cancellation at the yield
+    # (a triggerer stopping) leaves a clean advance for an event that was never stored.
+    from airflow.triggers.shared_stream import AdvanceItem
+
+    stripe_emulator.clock.freeze()
+    start = stripe_emulator.clock.now()
+    batch = create_charges(stripe_emulator, 2)
+    store = MemoryStateStore()
+    trigger = watcher(store, start)
+    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+
+    async def scenario() -> None:
+        events, turns = filtered(trigger, producer)
+        event = await anext(events)
+        assert [charge["id"] for charge in event.payload["objects"]] == batch
+        await events.aclose()  # cancelled before the triggerer took the event
+        await producer.advance([AdvanceItem(turns[0], outcome(stored=True))])
+        assert store.saved_ids() == set()
 
     asyncio.run(scenario())
 
@@ -135,17 +173,10 @@ def test_a_new_instance_resumes_from_the_saved_cursor(
         """A fresh trigger instance that polls ``limit`` times; each stored event is confirmed."""
         trigger = watcher(store, start)
         producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer, limit):
-                turns.append(turn)
-                yield turn
-
-        batches = []
-        async for event in trigger.filter_shared_stream(recorded()):
-            batches.append([charge["id"] for charge in event.payload["objects"]])
-            await producer.advance([AdvanceItem(turns[-1], outcome(stored=True))])
+        events, turns = filtered(trigger, producer, limit)
+        batches = [[charge["id"] for charge in event.payload["objects"]] async for event in events]
+        # Airflow advances each turn, in order, once the filter has moved past it.
+        await producer.advance([AdvanceItem(turn, outcome(stored=True)) for turn in turns])
         return batches
 
     assert asyncio.run(deliver(2)) == [first]
@@ -167,14 +198,7 @@ def test_a_backlog_comes_a_batch_at_a_time_without_waiting(
     producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
 
     async def three_events() -> list[list[str]]:
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer):
-                turns.append(turn)
-                yield turn
-
-        events = trigger.filter_shared_stream(recorded())
+        events, turns = filtered(trigger, producer)
         batches = []
         for _ in range(3):
             event = await asyncio.wait_for(anext(events), timeout=10)
