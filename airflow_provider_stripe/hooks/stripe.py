@@ -367,6 +367,49 @@ class StripeHook(BaseHook):
             raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
         return datetime.fromtimestamp(now, timezone.utc)
 
+    # Typed conveniences, one per call the operators and sensors make.
+
+    def create_charge(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
+        return self.request("POST", "/v1/charges", params, idempotency_key=idempotency_key)
+
+    def retrieve_charge(self, charge_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/charges/{charge_id}")
+
+    def list_charges(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/charges", params)
+
+    def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
+        return self.request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
+
+    def retrieve_refund(self, refund_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/refunds/{refund_id}")
+
+    def list_refunds(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/refunds", params)
+
+    def create_customer(
+        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> StripeObject:
+        return self.request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
+
+    def retrieve_customer(self, customer_id: str) -> StripeObject:
+        """The customer; a deleted one comes back as ``{"id": ..., "deleted": True}``."""
+        return self.request("GET", f"/v1/customers/{customer_id}")
+
+    def list_customers(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/customers", params)
+
+    def create_product(
+        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> StripeObject:
+        return self.request("POST", "/v1/products", params, idempotency_key=idempotency_key)
+
+    def retrieve_product(self, product_id: str) -> StripeObject:
+        return self.request("GET", f"/v1/products/{product_id}")
+
+    def list_products(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        return self.paginate("/v1/products", params)
+
     def test_connection(self) -> tuple[bool, str]:
         """For the UI's Test button: read the balance, which any working secret key may do.
 

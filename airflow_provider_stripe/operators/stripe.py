@@ -548,7 +548,7 @@ class StripeFindCustomerOperator(StripeBaseOperator):
                 )
             return customer
         email = params.pop("email")
-        newest_first = self.hook.paginate("/v1/customers", {**params, "email": email, "limit": 1})
+        newest_first = self.hook.list_customers({**params, "email": email, "limit": 1})
         newest = next(newest_first, None)
         if newest is None:
             raise StripeNotFoundError(

@@ -34,18 +34,16 @@ def test_construction_does_no_io(stripe_emulator: StripeEmulator) -> None:
 
 
 def test_create_and_retrieve_round_trip_nested_params(hook: StripeHook) -> None:
-    created = hook.request(
-        "POST",
-        "/v1/customers",
+    created = hook.create_customer(
         {
             "name": "Ada Lovelace",
             "email": "ada@example.com",
             "address": {"line1": "12 St James's Square", "city": "London", "country": "GB"},
             "metadata": {"crm_id": "42", "vip": "true"},
             "shipping": {"name": "Ada", "phone": "+44 20 7946 0000", "address": {"line1": "1 Main St"}},
-        },
+        }
     )
-    fetched = hook.request("GET", f"/v1/customers/{created['id']}")
+    fetched = hook.retrieve_customer(created["id"])
     assert fetched["id"] == created["id"]
     assert fetched["address"]["city"] == "London"
     assert fetched["metadata"] == {"crm_id": "42", "vip": "true"}
@@ -57,7 +55,7 @@ def test_post_retried_after_500_reuses_its_idempotency_key(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
     stripe_emulator.fail_next(1, status=500)
-    customer = hook.request("POST", "/v1/customers", {"email": "retry@example.com"})
+    customer = hook.create_customer({"email": "retry@example.com"})
     sent = posts(stripe_emulator, "/v1/customers")
     assert [r.status for r in sent] == [500, 200]
     assert sent[0].idempotency_key
@@ -69,7 +67,7 @@ def test_response_lost_after_the_post_succeeded_creates_one_object(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
     stripe_emulator.fail_next(1, status="drop", after_handler=True)
-    customer = hook.request("POST", "/v1/customers", {"email": "lost@example.com"})
+    customer = hook.create_customer({"email": "lost@example.com"})
     sent = posts(stripe_emulator, "/v1/customers")
     assert len(sent) == 2
     assert sent[1].replayed
@@ -77,8 +75,8 @@ def test_response_lost_after_the_post_succeeded_creates_one_object(
 
 
 def test_each_call_without_a_key_gets_a_fresh_one(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
-    hook.request("POST", "/v1/products", {"name": "A"})
-    hook.request("POST", "/v1/products", {"name": "A"})
+    hook.create_product({"name": "A"})
+    hook.create_product({"name": "A"})
     keys = [r.idempotency_key for r in posts(stripe_emulator, "/v1/products")]
     assert len(set(keys)) == 2
     assert len(stripe_emulator.objects("product")) == 2
@@ -87,8 +85,8 @@ def test_each_call_without_a_key_gets_a_fresh_one(hook: StripeHook, stripe_emula
 def test_caller_idempotency_key_replays_the_original(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
-    first = hook.request("POST", "/v1/products", {"name": "Mug"}, idempotency_key="run-1-task-a")
-    second = hook.request("POST", "/v1/products", {"name": "Mug"}, idempotency_key="run-1-task-a")
+    first = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
+    second = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
     assert first["id"] == second["id"]
     assert len(stripe_emulator.objects("product")) == 1
 
@@ -96,7 +94,7 @@ def test_caller_idempotency_key_replays_the_original(
 def test_stripe_should_retry_false_stops_retries(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
     stripe_emulator.fail_next(1, status=500, should_retry=False)
     with pytest.raises(StripeAPIError) as caught:
-        hook.request("POST", "/v1/customers", {"email": "x@example.com"})
+        hook.create_customer({"email": "x@example.com"})
     assert caught.value.should_retry is False
     assert len(posts(stripe_emulator, "/v1/customers")) == 1
 
@@ -106,7 +104,7 @@ def test_stripe_should_retry_true_forces_a_retry_of_a_400(
 ) -> None:
     # Stripe sends it on lock timeouts; without the header a 400 is final.
     stripe_emulator.fail_next(1, status=400, should_retry=True)
-    hook.request("POST", "/v1/customers", {"email": "x@example.com"})
+    hook.create_customer({"email": "x@example.com"})
     assert [r.status for r in posts(stripe_emulator, "/v1/customers")] == [400, 200]
 
 
@@ -180,9 +178,7 @@ def test_401_unknown_key(make_hook: HookFactory, stripe_emulator: StripeEmulator
 
 def test_402_card_declined_carries_stripe_fields(hook: StripeHook) -> None:
     with pytest.raises(StripeCardError) as caught:
-        hook.request(
-            "POST", "/v1/charges", {"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}
-        )
+        hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"})
     error = caught.value
     assert isinstance(error, AirflowFailException)
     assert (error.http_status, error.type, error.code) == (402, "card_error", "card_declined")
@@ -194,9 +190,9 @@ def test_403_restricted_key_names_the_permission(
     make_hook: HookFactory, stripe_emulator: StripeEmulator
 ) -> None:
     hook = make_hook(stripe_emulator.restricted_key({"rak_charge_read"}))
-    assert hook.paginate("/v1/charges") is not None
+    assert hook.list_charges() is not None
     with pytest.raises(StripePermissionError) as caught:
-        hook.request("POST", "/v1/charges", {"amount": 2000, "currency": "usd", "source": "tok_visa"})
+        hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_visa"})
     assert caught.value.http_status == 403
     assert "rak_charge_write" in str(caught.value)
     assert isinstance(caught.value, AirflowFailException)
@@ -204,7 +200,7 @@ def test_403_restricted_key_names_the_permission(
 
 def test_404_missing_object(hook: StripeHook) -> None:
     with pytest.raises(StripeNotFoundError) as caught:
-        hook.request("GET", f"/v1/charges/{'ch_doesnotexist'}")
+        hook.retrieve_charge("ch_doesnotexist")
     assert caught.value.http_status == 404
     assert caught.value.code == "resource_missing"
     assert "No such charge" in str(caught.value)
@@ -218,7 +214,7 @@ def test_404_unknown_url_is_an_invalid_request_not_a_missing_object(hook: Stripe
 
 def test_400_names_the_param(hook: StripeHook) -> None:
     with pytest.raises(StripeInvalidRequestError) as caught:
-        hook.request("POST", "/v1/charges", {"amount": 10, "currency": "usd", "source": "tok_visa"})
+        hook.create_charge({"amount": 10, "currency": "usd", "source": "tok_visa"})
     assert (caught.value.http_status, caught.value.code, caught.value.param) == (
         400,
         "amount_too_small",
@@ -244,7 +240,7 @@ def test_transient_and_permanent_classes() -> None:
 def test_live_key_reports_live_mode(make_hook: HookFactory, stripe_emulator: StripeEmulator) -> None:
     hook = make_hook(stripe_emulator.live_api_key)
     assert (hook.mode, hook.key_kind) == ("live", "secret")
-    assert hook.request("POST", "/v1/products", {"name": "Live thing"})["livemode"] is True
+    assert hook.create_product({"name": "Live thing"})["livemode"] is True
 
 
 def test_stripe_account_override_is_accepted(make_hook: HookFactory) -> None:

@@ -17,11 +17,9 @@ def run_failing_calls(hook: StripeHook, stripe_emulator: StripeEmulator) -> list
     """Provoke every kind of failure and return the text of each error."""
     texts: list[str] = []
     attempts = [
-        lambda: hook.request(
-            "POST", "/v1/charges", {"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}
-        ),
-        lambda: hook.request("POST", "/v1/charges", {"amount": 1, "currency": "usd", "source": "tok_visa"}),
-        lambda: hook.request("GET", f"/v1/customers/{'cus_missing'}"),
+        lambda: hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}),
+        lambda: hook.create_charge({"amount": 1, "currency": "usd", "source": "tok_visa"}),
+        lambda: hook.retrieve_customer("cus_missing"),
     ]
     for attempt in attempts:
         with pytest.raises(StripeError) as caught:
@@ -46,7 +44,7 @@ def test_key_is_absent_from_logs_errors_and_repr(
 ) -> None:
     key = stripe_emulator.api_key
     caplog.set_level(logging.DEBUG)  # urllib3's debug lines too
-    hook.request("POST", "/v1/customers", {"email": "a@example.com"})
+    hook.create_customer({"email": "a@example.com"})
     texts = run_failing_calls(hook, stripe_emulator)
     texts += [repr(hook), repr(hook.settings), repr(hook.settings.api_key), str(hook.settings)]
     # Airflow 3 sends hook logs through structlog to the console, Airflow 2 through logging.
@@ -61,10 +59,10 @@ def test_key_is_absent_from_logs_errors_and_repr(
 def test_each_request_logs_one_line(
     hook: StripeHook, stripe_emulator: StripeEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hook.request("POST", "/v1/products", {"name": "Mug"})
+    hook.create_product({"name": "Mug"})
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="airflow_provider_stripe"):
-        hook.request("POST", "/v1/products", {"name": "Cup"})
+        hook.create_product({"name": "Cup"})
     lines = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_stripe"]
     assert len(lines) == 1
     request_id = stripe_emulator.requests[-1].request_id

@@ -105,9 +105,7 @@ def test_charge_takes_rendered_strings_and_normalises_them(stripe_env: StripeEmu
 
 
 def test_charge_a_saved_card_through_its_customer(stripe_env: StripeEmulator) -> None:
-    customer = StripeHook().request(
-        "POST", "/v1/customers", {"email": "ada@example.com", "source": "tok_visa"}
-    )
+    customer = StripeHook().create_customer({"email": "ada@example.com", "source": "tok_visa"})
     task = StripeCreateChargeOperator(
         task_id="charge",
         amount=500,
@@ -143,9 +141,7 @@ def test_product_with_every_parameter(stripe_env: StripeEmulator) -> None:
 
 
 def test_refund_by_charge_and_by_payment_intent(stripe_env: StripeEmulator) -> None:
-    charge = StripeHook().request(
-        "POST", "/v1/charges", {"amount": 2000, "currency": "usd", "source": "pm_card_visa"}
-    )
+    charge = StripeHook().create_charge({"amount": 2000, "currency": "usd", "source": "pm_card_visa"})
     partial = StripeCreateRefundOperator(
         task_id="refund",
         charge=charge["id"],
@@ -231,9 +227,9 @@ def find(**kwargs: Any) -> Any:
 
 def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
     hook = StripeHook()
-    older = hook.request("POST", "/v1/customers", {"email": "ada@example.com", "name": "Ada (old)"})
-    newer = hook.request("POST", "/v1/customers", {"email": "ada@example.com", "name": "Ada (new)"})
-    hook.request("POST", "/v1/customers", {"email": "bob@example.com"})
+    older = hook.create_customer({"email": "ada@example.com", "name": "Ada (old)"})
+    newer = hook.create_customer({"email": "ada@example.com", "name": "Ada (new)"})
+    hook.create_customer({"email": "bob@example.com"})
 
     assert find(customer_id=older["id"]) == older
     stripe_env.clear_log()
@@ -252,7 +248,7 @@ def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
 
 def test_find_customer_missing_or_deleted(stripe_env: StripeEmulator, logs: Callable[[], str]) -> None:
     hook = StripeHook()
-    gone = hook.request("POST", "/v1/customers", {"email": "gone@example.com"})
+    gone = hook.create_customer({"email": "gone@example.com"})
     hook.request("DELETE", f"/v1/customers/{gone['id']}")
 
     with pytest.raises(StripeNotFoundError, match="No such customer"):
