@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
@@ -131,6 +132,7 @@ class StripeServer:
                 request.transport.abort()
             return web.Response()
         headers = {
+            "Date": formatdate(state.clock.time(), usegmt=True),  # Stripe's clock is the emulator's
             "Request-Id": request_id,
             "Stripe-Version": incoming.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
             **outcome.headers,
@@ -191,13 +193,17 @@ class StripeServer:
             if saved is not None:
                 headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
                 return Outcome(saved.status, saved.body, headers, replayed=True)
+        connected_account = None if account_id == state.account_id else account_id
         context = ApiContext(
-            ledger=state.store.ledger(key.livemode),
+            ledger=state.store.ledger(key.livemode, connected_account),
             livemode=key.livemode,
             now=now,
             visibility_delay=state.visibility_delay,
             account_id=account_id,
             next_seq=state.store.next_seq,
+            request_id=request_id,
+            idempotency_key=incoming.idempotency_key if incoming.method == "POST" else None,
+            connected_account=connected_account,
         )
         try:
             outcome = Outcome(
