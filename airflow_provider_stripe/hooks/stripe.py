@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -38,10 +39,12 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, and whether Stripe replayed it for a reused idempotency key."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and Stripe's clock."""
 
     object: StripeObject
     replayed: bool
+    stripe_time: int | None = None
+    """Epoch seconds on Stripe's clock when it answered (its ``Date`` header), if it sent one."""
 
 
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
@@ -192,6 +195,10 @@ class StripeHook(BaseHook):
         """
         return self._exchange("POST", path, params, idempotency_key)
 
+    def read(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        """GET ``path`` like :meth:`request`, and also say what time it was on Stripe's clock."""
+        return self._exchange("GET", path, params, None)
+
     def _exchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
     ) -> Reply:
@@ -217,7 +224,9 @@ class StripeHook(BaseHook):
 
     def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        return Reply(parse_answer(call, answer), answer.replayed)
+        date = answer.headers.get("Date")
+        stripe_time = int(parsedate_to_datetime(date).timestamp()) if date else None
+        return Reply(parse_answer(call, answer), answer.replayed, stripe_time)
 
     def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
         failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
@@ -236,11 +245,20 @@ class StripeHook(BaseHook):
 
         Call :meth:`aclose` when done, to release the keep-alive session.
         """
+        return (await self._aexchange(method, path, params, idempotency_key)).object
+
+    async def aread(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        """:meth:`read` on an event loop."""
+        return await self._aexchange("GET", path, params, None)
+
+    async def _aexchange(
+        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+    ) -> Reply:
         settings = await self.asettings()
         call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
         async for attempt in async_retrying(settings):
             with attempt:
-                return (await self._asend(call)).object
+                return await self._asend(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _asend(self, call: StripeCall) -> Reply:

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -15,8 +15,25 @@ from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, run_poll_async
 from airflow_provider_stripe.polling.watch import Watch, ends_the_wait
 
+if TYPE_CHECKING:
+    from airflow_provider_stripe.hooks.stripe import StripeHook
 
-class StripeNewObjectsTrigger(BaseTrigger):
+
+class _PollsStripe:
+    """How a trigger reaches Stripe: its hook, and one poll of a watch (the event triggers refine both)."""
+
+    stripe_conn_id: str
+
+    def _hook(self) -> StripeHook:
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        return StripeHook(self.stripe_conn_id)
+
+    async def _poll_once(self, hook: Any, watch: Watch, cursor: Cursor) -> PollResult:
+        return await poll_once(hook, watch, cursor)
+
+
+class StripeNewObjectsTrigger(_PollsStripe, BaseTrigger):
     """Poll a Stripe list on the triggerer until something new shows up; holds no worker slot.
 
     Fires one event: ``{"status": "success", "objects": [...oldest first...], "cursor": "<json>"}``
@@ -65,11 +82,9 @@ class StripeNewObjectsTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
         watch = Watch(self.path, self.filters, self.max_batch, self.lookback_seconds)
         cursor = Cursor.from_json(self.cursor)
-        hook = StripeHook(self.stripe_conn_id)
+        hook = self._hook()
         try:
             while True:
                 # Fixed-rate polling: a poll's own round trip does not push the next one back, so
@@ -77,7 +92,7 @@ class StripeNewObjectsTrigger(BaseTrigger):
                 # 86,400 / poll_interval calls.
                 started = time.monotonic()
                 try:
-                    result = await poll_once(hook, watch, cursor)
+                    result = await self._poll_once(hook, watch, cursor)
                 except StripeError as error:
                     if ends_the_wait(error):
                         yield TriggerEvent(error_event(error))
@@ -212,7 +227,7 @@ class _PollTurns(_ProducerBase):
                 await turn.save_cursor()
 
 
-class _StripeNewObjectsEventTrigger(_EventTriggerBase):
+class _StripeNewObjectsEventTrigger(_PollsStripe, _EventTriggerBase):
     """Fire one event per batch of new objects, forever, for an ``AssetWatcher``.
 
     The cursor lives in the watched asset's state store (Airflow 3.3+) and is saved only after the
@@ -269,11 +284,9 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """Poll once per turn; a turn that finds news yields their event and carries the new cursor."""
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
         store = self._state_store()
         cursor = await self._load_cursor(store)
-        hook = StripeHook(self.stripe_conn_id)
+        hook = self._hook()
         try:
             async for turn in shared_stream:
                 try:
@@ -306,7 +319,7 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
         """One poll; None when it failed. A watcher has no task to fail, and the triggerer restarts
         a trigger that raises within a second or two, so failures are logged and polled through."""
         try:
-            return await poll_once(hook, self.watch, cursor)
+            return await self._poll_once(hook, self.watch, cursor)
         except StripeError as error:
             if ends_the_wait(error):
                 self.log.error(
@@ -368,3 +381,12 @@ class StripeNewRefundEventTrigger(_StripeNewObjectsEventTrigger):
 
     path = "/v1/refunds"
     filter_names = ("charge", "payment_intent")
+
+
+def __getattr__(name: str) -> Any:
+    """The change-feed triggers (``triggers/events.py``, which builds on this module) import from here too."""
+    if name in ("StripeNewEventsTrigger", "StripeChangeFeedEventTrigger"):
+        from airflow_provider_stripe.triggers import events
+
+        return getattr(events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
