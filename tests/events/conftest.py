@@ -13,3 +13,7 @@ def client(stripe_emulator: StripeEmulator) -> stripe.StripeClient:
     return stripe.StripeClient(
         stripe_emulator.api_key, base_addresses={"api": stripe_emulator.base_url}, max_network_retries=0
     )
+
+
+# The fault tests record figures with the reliability harness; print them here too.
+from tests.reliability.conftest import pytest_terminal_summary  # noqa: E402, F401
