@@ -9,6 +9,7 @@ for connected accounts" (the ``Stripe-Account`` header), all at https://docs.str
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import stripe
@@ -17,11 +18,23 @@ from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.sensors.stripe import CURSOR_XCOM_KEY, StripeNewEventSensor
 from airflow_provider_stripe.testing import StripeEmulator
-from tests.dag_runs import load_dag, run_dag, write_dag
-from tests.events.dags import delivered, event_sensor_dag
+from tests.dag_runs import RunResult, load_dag, run_dag, write_dag
+from tests.reliability.test_sensor_faults import sensor_dag
 
 DAY = timedelta(days=1)
 FIRST_DAY = datetime(2026, 1, 1)
+
+
+def event_sensor_dag(dag_id: str, start_from: int, **options: Any) -> Any:
+    """One StripeNewEventSensor (task ``new``) in the reliability harness's DAG file (retries: 2)."""
+    settings = {"poke_interval": 0.1, "timeout": 5, "mode": "poke", **options}
+    return sensor_dag(dag_id, "StripeNewEventSensor", start_from, **settings)
+
+
+def delivered(result: RunResult, map_index: int = -1) -> list[dict[str, Any]]:
+    assert result.state_of("new", map_index) == "success", result.task_states
+    events: list[dict[str, Any]] = result.xcom("new", map_index=map_index)
+    return events
 
 
 def _charge(client: stripe.StripeClient) -> stripe.Charge:
