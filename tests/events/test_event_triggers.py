@@ -105,3 +105,20 @@ def test_the_asset_watcher_trigger_delivers_each_event_once_and_saves_its_cursor
     client.v1.refunds.create(params={"charge": charge.id, "amount": 100})
     assert asyncio.run(deliver(2)) == [["charge.refunded"]]  # a new instance resumes from the cursor
     assert asyncio.run(deliver(2)) == []
+
+
+@pytest.mark.skipif(AIRFLOW_3_3, reason=f"Airflow {airflow_version} has the asset state store")
+def test_the_asset_watcher_trigger_refuses_to_build_before_airflow_3_3() -> None:
+    from airflow_provider_stripe.exceptions import StripeValidationError
+
+    with pytest.raises(StripeValidationError, match=r"needs Airflow 3\.3 or newer"):
+        StripeChangeFeedEventTrigger(event_types=["charge.refunded"])
+
+
+@pytest.mark.skipif(not AIRFLOW_3_3, reason=f"event triggers need Airflow 3.3+ ({airflow_version})")
+def test_the_asset_watcher_trigger_checks_event_types_like_the_sensor() -> None:
+    from airflow_provider_stripe.exceptions import StripeValidationError
+
+    with pytest.raises(StripeValidationError, match="at most 20") as raised:
+        StripeChangeFeedEventTrigger(event_types=[f"charge.t{i}" for i in range(21)])
+    assert raised.value.param == "event_types"
