@@ -14,12 +14,23 @@ from airflow_provider_stripe.api.defaults import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_STRIPE_VERSION,
     DEFAULT_TIMEOUT,
+    EXTRA_BOUNDS,
 )
+
+
+def _number_schema(name: str) -> dict[str, Any]:
+    bounds = EXTRA_BOUNDS[name]
+    kind = "integer" if bounds.whole else "number"
+    return {"type": [kind, "null"], "minimum": bounds.minimum, "maximum": bounds.maximum}
+
 
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "stripe_version": {
         "label": "Stripe API version",
-        "description": f"Pinned Stripe-Version header. Leave empty for {DEFAULT_STRIPE_VERSION}.",
+        "description": (
+            "Pinned Stripe-Version header, like 2024-06-20 or 2025-03-31.basil. "
+            f"Leave empty for {DEFAULT_STRIPE_VERSION}."
+        ),
         "schema": {"type": ["string", "null"]},
     },
     "stripe_account": {
@@ -30,27 +41,27 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
     "max_retries": {
         "label": "Max retries",
         "description": (
-            "Retries of a failed request (connection errors, 409, 429, 5xx) with exponential backoff "
+            "Retries of a failed request (connection errors, 409, 424, 429, 5xx) with exponential backoff "
             f"and jitter. Default {DEFAULT_MAX_RETRIES}."
         ),
-        "schema": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+        "schema": _number_schema("max_retries"),
     },
     "timeout": {
         "label": "Timeout (seconds)",
         "description": f"Per-request timeout. Default {DEFAULT_TIMEOUT:g} s.",
-        "schema": {"type": ["number", "null"], "minimum": 0.1, "maximum": 600},
+        "schema": _number_schema("timeout"),
     },
     "backoff_initial": {
         "label": "First retry delay (seconds)",
         "description": (
             f"Base of the exponential backoff between retries. Default {DEFAULT_BACKOFF_INITIAL:g} s."
         ),
-        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 60},
+        "schema": _number_schema("backoff_initial"),
     },
     "backoff_max": {
         "label": "Longest retry delay (seconds)",
         "description": f"Cap of the exponential backoff between retries. Default {DEFAULT_BACKOFF_MAX:g} s.",
-        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
+        "schema": _number_schema("backoff_max"),
     },
 }
 

@@ -1,9 +1,13 @@
 """The errors the provider raises, one class per way a Stripe call can fail.
 
-Errors that a retry cannot fix (bad input, 400, 401, 402, 403, 404, idempotency conflicts) derive
-from ``AirflowFailException`` so that Airflow does not spend task retries on them. Transient errors
-(409, 429, 5xx, connection failures that outlived the hook's own retries) derive from
-``AirflowException`` only, so that the task's ``retries`` apply.
+Errors that a retry cannot fix (bad input, 400, 401, 402, 403, 404, an idempotency key reused with
+other parameters) derive from ``AirflowFailException`` so that Airflow does not spend task retries
+on them. Transient errors (409, 424, 429, 5xx, connection failures that outlived the hook's own
+retries) derive from ``AirflowException`` only, so that the task's ``retries`` apply.
+
+The mapping follows stripe-python 16.1.0 (``_api_requestor.specific_v1_api_error`` and
+``_http_client._should_retry``): ``idempotency_error`` is its own error only with a 400 or 404; a
+409 (another request with the same key is still in flight) is retried whatever its type.
 """
 
 from __future__ import annotations
@@ -88,7 +92,8 @@ class StripeNotFoundError(StripeInvalidRequestError):
 
 
 class StripeIdempotencyError(StripeError, AirflowFailException):
-    """The idempotency key was already used with other parameters (``idempotency_error``)."""
+    """The idempotency key was already used with other parameters or on another endpoint
+    (HTTP 400 or 404 ``idempotency_error``)."""
 
     hint = (
         "An earlier request used this idempotency key with different parameters (keys live 24 h): "
@@ -114,7 +119,9 @@ class StripePermissionError(StripeError, AirflowFailException):
 
 
 class StripeConflictError(StripeError):
-    """Another request with the same idempotency key or object is in flight (HTTP 409)."""
+    """Another request with the same idempotency key, or on the same object, is in flight (HTTP 409,
+    whether typed ``idempotency_error`` or ``invalid_request_error``): trying again once it is done
+    gets its result."""
 
     transient = True
 
@@ -126,7 +133,8 @@ class StripeRateLimitError(StripeError):
 
 
 class StripeAPIError(StripeError):
-    """Stripe failed on its side (HTTP 5xx) or answered with something that is not Stripe JSON."""
+    """Stripe failed on its side (HTTP 5xx), a service it depends on failed (HTTP 424 "External
+    Dependency Failed", https://docs.stripe.com/error-codes), or the answer was not Stripe JSON."""
 
     transient = True
 
@@ -137,19 +145,38 @@ class StripeConnectionError(StripeError):
     transient = True
 
 
+class StripeTLSError(StripeConnectionError, AirflowFailException):
+    """No answer because the TLS handshake failed, most often an unverifiable certificate.
+
+    Not transient (stripe-python does not retry it either): a proxy that intercepts TLS, or a CA
+    bundle without the issuer, fails the same way every time.
+    """
+
+    transient = False
+    hint = (
+        "The server's TLS certificate could not be verified (a proxy or firewall that intercepts TLS, "
+        "or a host with a self-signed certificate?). If that certificate is expected, set "
+        "REQUESTS_CA_BUNDLE to a CA bundle (PEM) that contains its CA, for the workers and the "
+        "triggerer alike; otherwise check the host of the Stripe connection."
+    )
+
+
+_CLASS_BY_STATUS: dict[int, type[StripeError]] = {
+    401: StripeAuthenticationError,
+    402: StripeCardError,
+    403: StripePermissionError,
+    404: StripeNotFoundError,
+    409: StripeConflictError,
+    424: StripeAPIError,
+    429: StripeRateLimitError,
+}
+
+
 def _class_for(http_status: int, error_type: str | None) -> type[StripeError]:
-    if error_type == "idempotency_error":
+    if error_type == "idempotency_error" and http_status in (400, 404):
         return StripeIdempotencyError
-    by_status: dict[int, type[StripeError]] = {
-        401: StripeAuthenticationError,
-        402: StripeCardError,
-        403: StripePermissionError,
-        404: StripeNotFoundError,
-        409: StripeConflictError,
-        429: StripeRateLimitError,
-    }
-    if http_status in by_status:
-        return by_status[http_status]
+    if http_status in _CLASS_BY_STATUS:
+        return _CLASS_BY_STATUS[http_status]
     return StripeAPIError if http_status >= 500 else StripeInvalidRequestError
 
 

@@ -24,7 +24,13 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
-        "hooks": [{"integration-name": "Stripe", "python-modules": ["airflow_provider_stripe.hooks.stripe"]}],
+        "hooks": _modules("airflow_provider_stripe.hooks.stripe"),
+        "operators": _modules("airflow_provider_stripe.operators.stripe"),
+        "sensors": _modules("airflow_provider_stripe.sensors.stripe"),
+        "triggers": _modules("airflow_provider_stripe.triggers.stripe"),
+        # "transfers" is a list of {"source-integration-name", "target-integration-name",
+        # "python-module"} entries, as in Airflow's providers; add the Stripe-to-object-storage
+        # export here once its module exists (a listed module that does not import breaks discovery).
         "integrations": [
             {
                 "integration-name": "Stripe",
@@ -33,3 +39,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
     }
+
+
+def _modules(*python_modules: str) -> list[dict[str, Any]]:
+    """One entry of a ``hooks`` / ``operators`` / ``sensors`` / ``triggers`` list."""
+    return [{"integration-name": "Stripe", "python-modules": list(python_modules)}]

@@ -17,13 +17,15 @@ there, skipping Jinja templates and XCom references, which only the rendered val
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
-from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES
+from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES, charge_amount_problem
 from airflow_provider_stripe.exceptions import StripeValidationError
 
 Check = Callable[[str, Any], Any]
@@ -110,7 +112,24 @@ class RequiredWhen:
             )
 
 
-Rule = ExactlyOne | AtLeastOne | RequiredWhen
+@dataclass(frozen=True)
+class ChargeableAmount:
+    """``amount`` (in the smallest unit of ``currency``) must be one Stripe charges: at least the
+    currency's minimum, and ending in 0 in a three-decimal currency (see
+    :func:`~airflow_provider_stripe.currencies.charge_amount_problem`)."""
+
+    amount: str
+    currency: str
+
+    def check(self, present: Mapping[str, Any]) -> None:
+        amount, currency = present.get(self.amount), present.get(self.currency)
+        if isinstance(amount, int) and isinstance(currency, str):  # both known and well-formed
+            problem = charge_amount_problem(amount, currency)
+            if problem:
+                raise invalid(self.amount, problem, amount)
+
+
+Rule = ExactlyOne | AtLeastOne | RequiredWhen | ChargeableAmount
 
 
 @dataclass(frozen=True)
@@ -293,6 +312,54 @@ def integer(minimum: int | None = None, *, max_digits: int | None = None, unit: 
     return Field(check)
 
 
+def number(
+    minimum: float,
+    maximum: float,
+    *,
+    whole: bool = False,
+    strings: bool = True,
+    durations: bool = False,
+    hint: str = "",
+) -> Field:
+    """A finite number from ``minimum`` to ``maximum`` (a setting: a timeout, a retry count).
+
+    The one home of numeric range checks: call ``number(...).check(name, value)`` to check a
+    single value outside a :class:`Spec`. Booleans, NaN and infinities are refused.
+
+    :param whole: only whole numbers (``2.5`` is refused); the value is returned as an ``int``.
+    :param strings: accept a numeric string, as connection forms and templates give.
+    :param durations: accept a ``timedelta`` too, as its seconds (a poke interval, a lookback).
+    :param hint: why the range is what it is, for the error message.
+    """
+    what = f"{'a whole number' if whole else 'a number'} from {minimum:g} to {maximum:g}"
+    why = f" ({hint})" if hint else ""
+
+    def check(name: str, value: Any) -> float:
+        number = _as_number(
+            value.total_seconds() if durations and isinstance(value, timedelta) else value, strings
+        )
+        if number is None or not minimum <= number <= maximum or (whole and not number.is_integer()):
+            raise invalid(name, f"it must be {what}{why}", value)
+        return int(number) if whole else number
+
+    return Field(check)
+
+
+def _as_number(value: Any, strings: bool) -> float | None:
+    """``value`` as a finite float, or None when it is not a number (or not one that is allowed)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and strings:
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def flag() -> Field:
     """A boolean; the strings ``"true"`` / ``"false"`` (any case, as templates render) are accepted."""
 
@@ -358,6 +425,38 @@ def mapping(fields: Mapping[str, Field]) -> Field:
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 40
 METADATA_VALUE_MAX_LENGTH = 500
+
+
+STATEMENT_DESCRIPTOR_MAX_LENGTH = 22
+STATEMENT_DESCRIPTOR_MIN_LENGTH = 5
+_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def statement_descriptor(*, complete: bool) -> Field:
+    """Text for a card or bank statement, checked as Stripe does
+    (https://docs.stripe.com/get-started/account/statement-descriptors#requirements).
+
+    Every descriptor has at least one Latin letter and none of ``< > \\ ' " *``, and at most 22
+    characters. A ``complete`` descriptor (the whole text, not a suffix after the account's
+    prefix) has at least 5.
+    """
+    minimum = STATEMENT_DESCRIPTOR_MIN_LENGTH if complete else 1
+    length = f"from {minimum} to {STATEMENT_DESCRIPTOR_MAX_LENGTH} characters"
+
+    def check(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise invalid(name, "it must be a string", value)
+        if not minimum <= len(value) <= STATEMENT_DESCRIPTOR_MAX_LENGTH:
+            raise invalid(name, f"it must be {length}, not {len(value)}", value)
+        if not _LATIN_LETTER.search(value):
+            raise invalid(name, "it must contain at least one letter (A-Z)", value)
+        forbidden = sorted({char for char in value if char in _DESCRIPTOR_FORBIDDEN})
+        if forbidden:
+            raise invalid(name, f"it cannot contain {' '.join(forbidden)}", value)
+        return value
+
+    return Field(check)
 
 
 def metadata() -> Field:

@@ -28,7 +28,7 @@ airflow_env() {
     rm -rf "$venv"
     "$uv" venv --quiet --python "$PYTHON" "$venv" >&2
     VIRTUAL_ENV="$venv" "$uv" pip install --quiet --compile-bytecode -c "$ROOT/constraints/airflow-$version.txt" \
-      "apache-airflow==$version" "$ROOT[test]" >&2
+      "apache-airflow==$version" "$ROOT[test,docs]" >&2
     echo "$want" > "$stamp"
   else
     # The environment is current; only this checkout's code may have changed.

@@ -15,9 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from airflow import __version__ as airflow_version
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS as AIRFLOW_3
 
-AIRFLOW_3 = int(airflow_version.split(".")[0]) >= 3
 DAGS_FOLDER = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 _migrated = False
 

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow import __version__ as airflow_version
 
 from airflow_provider_stripe.get_provider_info import get_provider_info
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
 
-AIRFLOW_3 = int(airflow_version.split(".")[0]) >= 3
 AIRFLOW_CLI = str(Path(sys.executable).with_name("airflow"))
 
 
@@ -53,7 +52,7 @@ def test_connection_form_metadata_has_the_api_key_and_extras() -> None:
     for extra in ("stripe_version", "stripe_account", "max_retries", "timeout"):
         assert f"extra__stripe__{extra}" in widgets
     max_retries = widgets["extra__stripe__max_retries"].field
-    if AIRFLOW_3:  # declarative conn-fields from get_provider_info()
+    if AIRFLOW_V_3_0_PLUS:  # declarative conn-fields from get_provider_info()
         assert max_retries["schema"]["title"] == "Max retries"
     else:  # wtforms widgets from StripeHook.get_connection_form_widgets()
         from wtforms import IntegerField
@@ -79,3 +78,47 @@ def test_importing_the_hook_module_does_not_import_requests() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = done.stdout.split()
     assert after == before
+
+
+def test_providers_triggers_lists_the_trigger_module() -> None:
+    rows = [
+        row for row in airflow_cli("providers", "triggers").splitlines() if "airflow-provider-stripe" in row
+    ]
+    assert len(rows) == 1
+    assert "airflow_provider_stripe.triggers.stripe" in rows[0]
+
+
+@pytest.mark.parametrize("kind", ["hooks", "operators", "sensors", "triggers"])
+def test_every_listed_module_imports(kind: str) -> None:
+    import importlib
+
+    modules = [module for entry in get_provider_info()[kind] for module in entry["python-modules"]]
+    assert modules == [f"airflow_provider_stripe.{kind}.stripe"]
+    for module in modules:
+        importlib.import_module(module)
+
+
+def test_the_version_has_one_home() -> None:
+    from importlib.metadata import version
+
+    from airflow_provider_stripe import __version__
+
+    assert version("airflow-provider-stripe") == __version__
+    assert get_provider_info()["versions"] == [__version__]
+    assert f"airflow-provider-stripe | {__version__}" in airflow_cli(
+        "providers", "get", "airflow-provider-stripe"
+    )
+
+
+def test_the_distribution_ships_the_apache_license() -> None:
+    from importlib.metadata import distribution
+
+    dist = distribution("airflow-provider-stripe")
+    licenses = [file for file in dist.files or [] if file.name == "LICENSE"]
+    assert licenses, "no LICENSE in the installed distribution"
+    text = licenses[0].read_text()
+    assert text.lstrip().startswith("Apache License")
+    assert "Version 2.0, January 2004" in text
+    assert dist.metadata["License"] == "Apache-2.0" or "Apache-2.0" in (
+        dist.metadata["License-Expression"] or ""
+    )

@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import platform
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
 from typing import Any
 
+from airflow_provider_stripe import __version__
 from airflow_provider_stripe.api.encoding import encode_params
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.exceptions import StripeAPIError, StripeError, error_from_response
 
 log = logging.getLogger("airflow_provider_stripe")
 
-_USER_AGENT = "airflow-provider-stripe"
+DISTRIBUTION = "airflow-provider-stripe"
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,13 @@ def build_call(
     path: str,
     params: Mapping[str, Any] | None = None,
     *,
+    http_library: str,
     idempotency_key: str | None = None,
 ) -> StripeCall:
     """Describe one request: auth, pinned version, account, encoding and idempotency key.
+
+    :param http_library: the client that will send it (``requests``, ``aiohttp``), for Stripe's
+        ``X-Stripe-Client-User-Agent``.
 
     A POST always carries an idempotency key (the caller's, else a fresh one), so a retry of it
     can never create a second object.
@@ -52,14 +60,7 @@ def build_call(
     if not path.startswith("/"):
         path = f"/{path}"
     encoded = encode_params(params)
-    headers = {
-        "Authorization": f"Basic {basic_token(settings.api_key.secret)}",
-        "Stripe-Version": settings.stripe_version,
-        "User-Agent": _USER_AGENT,
-        "Accept": "application/json",
-    }
-    if settings.stripe_account:
-        headers["Stripe-Account"] = settings.stripe_account
+    headers = client_headers(settings, http_library)
     url = f"{settings.base_url}{path}"
     body: str | None = None
     if method == "POST":
@@ -72,6 +73,44 @@ def build_call(
         if encoded:
             url = f"{url}?{encoded}"
     return StripeCall(method, path, url, headers, body, idempotency_key)
+
+
+def client_headers(settings: ClientSettings, http_library: str) -> dict[str, str]:
+    """The headers every request of a connection carries: auth, pinned version, account, identity."""
+    headers = {
+        "Authorization": f"Basic {basic_token(settings.api_key.secret)}",
+        "Stripe-Version": settings.stripe_version,
+        "Accept": "application/json",
+        **identity_headers(http_library),
+    }
+    if settings.stripe_account:
+        headers["Stripe-Account"] = settings.stripe_account
+    return headers
+
+
+@cache
+def application() -> dict[str, str | None]:
+    """Who is calling, in the shape of stripe-python's ``set_app_info`` (name, partner_id, url,
+    version), as Stripe asks plugin builders to report it. The URL is the package's ``Homepage``."""
+    urls = dict(
+        entry.split(", ", 1) for entry in metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
+    )
+    return {"name": DISTRIBUTION, "partner_id": None, "url": urls.get("Homepage"), "version": __version__}
+
+
+@cache
+def identity_headers(http_library: str) -> dict[str, str]:
+    """``User-Agent`` and ``X-Stripe-Client-User-Agent``, built as stripe-python builds them
+    (``_APIRequestor.request_headers``) from its app info, for a client that is not stripe-python."""
+    app = application()
+    user_agent = f"{app['name']}/{app['version']} ({app['url']}) Airflow/{metadata.version('apache-airflow')}"
+    client = {
+        "lang": "python",
+        "lang_version": platform.python_version(),
+        "httplib": http_library,
+        "application": app,
+    }
+    return {"User-Agent": user_agent, "X-Stripe-Client-User-Agent": json.dumps(client)}
 
 
 def basic_token(secret: str) -> str:

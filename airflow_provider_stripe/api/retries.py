@@ -21,7 +21,11 @@ log = logging.getLogger("airflow_provider_stripe")
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Connection errors, 409, 429 and 5xx are; ``Stripe-Should-Retry`` overrides either way."""
+    """Connection errors, 409, 424, 429 and 5xx are; ``Stripe-Should-Retry`` overrides either way.
+
+    A failed TLS handshake is not (``StripeTLSError``): an unverifiable certificate fails the same
+    way every time, and stripe-python does not retry it either.
+    """
     return isinstance(error, StripeError) and error.retryable
 
 

@@ -15,9 +15,12 @@ from airflow_provider_stripe.api.defaults import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_STRIPE_VERSION,
     DEFAULT_TIMEOUT,
+    EXTRA_BOUNDS,
+    STRIPE_VERSION_PATTERN,
 )
 from airflow_provider_stripe.api.keys import ApiKey
 from airflow_provider_stripe.exceptions import StripeValidationError
+from airflow_provider_stripe.validation import Field, number, text
 
 
 @dataclass(frozen=True)
@@ -39,53 +42,41 @@ class ClientSettings:
     ) -> ClientSettings:
         """Build settings from a connection's password, host and extras; ``overrides`` win if not None.
 
-        :raises StripeValidationError: for a bad key, a non-HTTPS URL or a malformed extra.
+        :raises StripeValidationError: for a bad key, a non-HTTPS URL or a malformed extra, naming
+            it, before any request.
         """
-        chosen = {name: _extra(extras, name) for name in _EXTRA_NAMES}
+        chosen = {name: _extra(extras, name) for name in _EXTRAS}
         chosen.update({name: value for name, value in overrides.items() if value is not None})
+        checked = {
+            name: field.check(name, chosen[name])
+            for name, field in _EXTRAS.items()
+            if chosen[name] is not None
+        }
         return cls(
-            api_key=ApiKey.parse(password),
-            base_url=checked_base_url(host or DEFAULT_BASE_URL),
-            stripe_version=str(chosen["stripe_version"] or DEFAULT_STRIPE_VERSION),
-            stripe_account=str(chosen["stripe_account"]) if chosen["stripe_account"] else None,
-            max_retries=int(_number("max_retries", chosen["max_retries"], DEFAULT_MAX_RETRIES, 0, 10)),
-            timeout=_number("timeout", chosen["timeout"], DEFAULT_TIMEOUT, 0.1, 600),
-            backoff_initial=_number(
-                "backoff_initial", chosen["backoff_initial"], DEFAULT_BACKOFF_INITIAL, 0, 60
-            ),
-            backoff_max=_number("backoff_max", chosen["backoff_max"], DEFAULT_BACKOFF_MAX, 0, 600),
+            api_key=ApiKey.parse(password), base_url=checked_base_url(host or DEFAULT_BASE_URL), **checked
         )
 
 
-_EXTRA_NAMES = (
-    "stripe_version",
-    "stripe_account",
-    "max_retries",
-    "timeout",
-    "backoff_initial",
-    "backoff_max",
-)
+_HINT = "a Stripe connection extra"
+_EXTRAS: dict[str, Field] = {
+    # Checked here, not only by Stripe: a typo would otherwise pass every test against the local
+    # emulator and then fail every call in production.
+    "stripe_version": text(
+        pattern=STRIPE_VERSION_PATTERN,
+        expected=f"a Stripe API version like {DEFAULT_STRIPE_VERSION} or 2024-06-20 ({_HINT})",
+    ),
+    "stripe_account": text(),
+    **{
+        name: number(bounds.minimum, bounds.maximum, whole=bounds.whole, hint=_HINT)
+        for name, bounds in EXTRA_BOUNDS.items()
+    },
+}
 
 
 def _extra(extras: Mapping[str, Any], name: str) -> Any:
     # Airflow 2.x forms may save custom fields under the old prefixed name.
     value = extras.get(name, extras.get(f"extra__stripe__{name}"))
     return None if value == "" else value
-
-
-def _number(name: str, value: Any, default: float, low: float, high: float) -> float:
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not low <= number <= high:
-        raise StripeValidationError(
-            f"The Stripe connection extra {name!r} must be a number from {low:g} to {high:g}, got {value!r}.",
-            param=name,
-        )
-    return number
 
 
 def checked_base_url(url: str) -> str:

@@ -17,18 +17,21 @@ from airflow_provider_stripe.api.calls import (
     StripeCall,
     basic_token,
     build_call,
+    client_headers,
     log_attempt,
     parse_answer,
 )
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
+from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
     StripeAuthenticationError,
     StripeConnectionError,
     StripeError,
     StripePermissionError,
+    StripeTLSError,
 )
 
 if TYPE_CHECKING:
@@ -50,13 +53,13 @@ class Reply(NamedTuple):
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
 _MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
-_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+_OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|\[SSL: \w+\] [^'\")(]+")
 
 
 def _reason(error: Exception) -> str:
-    """The gist of an HTTP client's exception, without urllib3's nested reprs."""
+    """The gist of an HTTP client's exception (the OS or TLS error), without urllib3's nested reprs."""
     os_error = _OS_ERROR.search(str(error))
-    return f"{type(error).__name__} ({os_error.group(0) if os_error else str(error)[:200]})"
+    return f"{type(error).__name__} ({os_error.group(0).strip() if os_error else str(error)[:200]})"
 
 
 class StripeHook(BaseHook):
@@ -156,16 +159,35 @@ class StripeHook(BaseHook):
         """``secret`` or ``restricted``, from the key."""
         return self.settings.api_key.kind
 
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, ``https://api.stripe.com`` unless the connection's host says otherwise."""
+        return self.settings.base_url
+
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive HTTP session for all of this hook's requests."""
+        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`)."""
         import requests
 
-        return requests.Session()
+        session = requests.Session()
+        session.headers.update(client_headers(self.settings, "requests"))
+        session.verify = ca_bundle()
+        return session
 
     def get_conn(self) -> requests.Session:
-        """Airflow's usual entry point: the HTTP session, with the settings validated."""
-        _ = self.settings
+        """An authenticated ``requests.Session`` for Stripe calls the hook has no method for.
+
+        It carries the connection's key (``Authorization``), the pinned ``Stripe-Version``, the
+        ``Stripe-Account`` if set, and the provider's ``User-Agent``; it verifies TLS with the
+        provider's CA bundle. Prefix paths with :attr:`base_url`::
+
+            hook = StripeHook("stripe_default")
+            balance = hook.get_conn().get(f"{hook.base_url}/v1/balance", timeout=30).json()
+
+        Unlike :meth:`request`, calls made through it are not retried, logged, form-encoded the
+        Stripe way, given idempotency keys or turned into
+        :class:`~airflow_provider_stripe.exceptions.StripeError`.
+        """
         return self.session
 
     def request(
@@ -202,7 +224,9 @@ class StripeHook(BaseHook):
     def _exchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
     ) -> Reply:
-        call = build_call(self.settings, method, path, params, idempotency_key=idempotency_key)
+        call = build_call(
+            self.settings, method, path, params, http_library="requests", idempotency_key=idempotency_key
+        )
         for attempt in retrying(self.settings):
             with attempt:
                 return self._send(call)
@@ -217,7 +241,8 @@ class StripeHook(BaseHook):
                 call.method, call.url, data=call.body, headers=call.headers, timeout=self.settings.timeout
             )
         except requests.RequestException as error:
-            raise self._no_answer(call, error, started) from None
+            tls = isinstance(error, requests.exceptions.SSLError)
+            raise self._no_answer(call, error, started, tls=tls) from None
         return self._answered(
             call, StripeAnswer(response.status_code, response.headers, response.content), started
         )
@@ -228,8 +253,13 @@ class StripeHook(BaseHook):
         stripe_time = int(parsedate_to_datetime(date).timestamp()) if date else None
         return Reply(parse_answer(call, answer), answer.replayed, stripe_time)
 
-    def _no_answer(self, call: StripeCall, error: Exception, started: float) -> StripeConnectionError:
-        failure = StripeConnectionError(f"No answer from Stripe for {call.description}: {_reason(error)}")
+    def _no_answer(
+        self, call: StripeCall, error: Exception, started: float, *, tls: bool
+    ) -> StripeConnectionError:
+        """The error for an attempt that got no answer; a failed TLS handshake is not transient."""
+        cls = StripeTLSError if tls else StripeConnectionError
+        hint = f" {cls.hint}" if cls.hint else ""
+        failure = cls(f"No answer from Stripe for {call.description}: {_reason(error)}.{hint}")
         log_attempt(self.settings, call, time.monotonic() - started, failure=failure)
         return failure
 
@@ -255,7 +285,9 @@ class StripeHook(BaseHook):
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
     ) -> Reply:
         settings = await self.asettings()
-        call = build_call(settings, method, path, params, idempotency_key=idempotency_key)
+        call = build_call(
+            settings, method, path, params, http_library="aiohttp", idempotency_key=idempotency_key
+        )
         async for attempt in async_retrying(settings):
             with attempt:
                 return await self._asend(call)
@@ -265,7 +297,7 @@ class StripeHook(BaseHook):
         import aiohttp
 
         if self._async_session is None:
-            self._async_session = aiohttp.ClientSession()
+            self._async_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context()))
         started = time.monotonic()
         try:
             async with self._async_session.request(
@@ -277,7 +309,8 @@ class StripeHook(BaseHook):
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise self._no_answer(call, error, started) from None
+            tls = isinstance(error, aiohttp.ClientSSLError)
+            raise self._no_answer(call, error, started, tls=tls) from None
         return self._answered(call, answer, started)
 
     async def aclose(self) -> None:

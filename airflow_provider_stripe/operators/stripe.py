@@ -19,8 +19,10 @@ from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
+from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.validation import (
     AtLeastOne,
+    ChargeableAmount,
     ExactlyOne,
     RequiredWhen,
     Spec,
@@ -32,6 +34,7 @@ from airflow_provider_stripe.validation import (
     mapping,
     metadata,
     required,
+    statement_descriptor,
     strings,
     text,
 )
@@ -40,17 +43,15 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_stripe.hooks.stripe import StripeHook, StripeObject
+    from airflow_provider_stripe.lineage import StripeLineage
 
-# The parameters Stripe documents for each call, as data (see airflow_provider_stripe.validation).
+# The parameters Stripe documents for each call, as data (see airflow_provider_stripe.validation),
+# as strict as Stripe's API reference for the pinned version and no stricter.
 
-_ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
-_ADDRESS = mapping({name: text() for name in _ADDRESS_FIELDS})
-# Stripe requires the street line of a charge's shipping address.
-_CHARGE_SHIPPING_ADDRESS = mapping(
-    {name: required(text()) if name == "line1" else text() for name in _ADDRESS_FIELDS}
-)
+# Every line is optional, in a charge's shipping address too: the API reference for the pinned
+# version (as stripe-python 16.1.0's ChargeCreateParamsShippingAddress has it) requires no line1.
+_ADDRESS = mapping({name: text() for name in ("city", "country", "line1", "line2", "postal_code", "state")})
 _CUSTOMER_ID = text(pattern=r"cus_[A-Za-z0-9]+", expected="a Stripe customer id like cus_NffrFeUfNV2Hib")
-_STATEMENT_DESCRIPTOR = text(22)
 
 CHARGE = Spec(
     fields={
@@ -63,12 +64,14 @@ CHARGE = Spec(
         "description": text(),
         "capture": flag(),
         "receipt_email": email(),
-        "statement_descriptor": _STATEMENT_DESCRIPTOR,
-        "statement_descriptor_suffix": _STATEMENT_DESCRIPTOR,
+        # On a card charge Stripe uses statement_descriptor as the suffix when none is given, so
+        # neither has to be a complete (5+ character) descriptor.
+        "statement_descriptor": statement_descriptor(complete=False),
+        "statement_descriptor_suffix": statement_descriptor(complete=False),
         "shipping": mapping(
             {
                 "name": required(text()),
-                "address": required(_CHARGE_SHIPPING_ADDRESS),
+                "address": required(_ADDRESS),
                 "carrier": text(),
                 "phone": text(),
                 "tracking_number": text(),
@@ -77,6 +80,7 @@ CHARGE = Spec(
         "metadata": metadata(),
     },
     rules=(
+        ChargeableAmount("amount", "currency"),
         AtLeastOne(("source", "customer")),
         RequiredWhen(
             "customer",
@@ -91,10 +95,10 @@ CUSTOMER = Spec(
     fields={
         "name": text(256),
         "email": email(),
-        "phone": text(20),
+        "phone": text(20),  # the customer's own phone; shipping.phone has no such limit
         "description": text(350),
         "address": _ADDRESS,
-        "shipping": mapping({"name": required(text()), "address": required(_ADDRESS), "phone": text(20)}),
+        "shipping": mapping({"name": required(text()), "address": required(_ADDRESS), "phone": text()}),
         "metadata": metadata(),
         "payment_method": text(),
     }
@@ -105,16 +109,19 @@ FIND_CUSTOMER = Spec(
     rules=(ExactlyOne(("customer_id", "email")),),
 )
 
+PRODUCT_NAME_MAX_LENGTH = 250
+"""Stripe's limit since API version 2018-10-31 (changelog: "Product names now have a character limit")."""
+
 PRODUCT = Spec(
     fields={
-        "name": required(text(non_blank=True)),
+        "name": required(text(PRODUCT_NAME_MAX_LENGTH, non_blank=True)),
         "description": text(),
         "active": flag(),
         "images": strings(8, expected="image URLs"),
         "url": text(),
         "unit_label": text(12),
         "shippable": flag(),
-        "statement_descriptor": _STATEMENT_DESCRIPTOR,
+        "statement_descriptor": statement_descriptor(complete=True),
         "tax_code": text(),
         "metadata": metadata(),
     }
@@ -230,6 +237,10 @@ class StripeCreateOperator(StripeBaseOperator):
             self.log.info("Created Stripe %s %s (Idempotency-Key %s).", self.noun, stripe_id, key)
         return created.object
 
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task wrote to its Stripe list (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, wrote=[self.path])
+
 
 _CREATE_TEMPLATE_FIELDS = ("extra_params", "idempotency_key")
 
@@ -244,7 +255,8 @@ class StripeCreateChargeOperator(StripeCreateOperator):
     :param amount: the amount as a whole number of the currency's smallest unit: ``100`` is
         1.00 USD, ``100`` is also 100 JPY (a zero-decimal currency). An integer-valued string such
         as a rendered ``"{{ 100 * 20 }}"`` is accepted; ``1.00``, ``"1.5"``, ``True``, ``0`` and
-        negatives are refused, and at most 8 digits are allowed.
+        negatives are refused, and at most 8 digits are allowed. At least Stripe's minimum for the
+        currency (``50``, 0.50 USD); in a three-decimal currency (KWD, BHD, ...) it ends in 0.
     :param currency: three-letter ISO code of a currency Stripe supports, any case (sent in lower
         case), e.g. ``usd``.
     :param customer: the Stripe customer id (``cus_...``) to charge: their default source, or
@@ -254,10 +266,13 @@ class StripeCreateChargeOperator(StripeCreateOperator):
     :param description: an arbitrary string shown in the Dashboard.
     :param capture: ``False`` only authorises the charge, to capture later. Default: capture now.
     :param receipt_email: where Stripe sends the receipt.
-    :param statement_descriptor: the text on the customer's statement (at most 22 characters).
-    :param statement_descriptor_suffix: appended to the account's descriptor prefix (at most 22).
-    :param shipping: shipping details: ``name`` and ``address`` (with ``line1``) are required
-        when it is given; also ``carrier``, ``phone``, ``tracking_number``.
+    :param statement_descriptor: the text on the customer's statement of a non-card charge; on a
+        card charge Stripe uses it as the suffix when ``statement_descriptor_suffix`` is not given.
+        At most 22 characters, at least one letter, none of ``< > \\ ' " *``.
+    :param statement_descriptor_suffix: appended to the account's descriptor prefix after ``* ``
+        (the whole must fit in 22 characters); at least one letter, none of ``< > \\ ' " *``.
+    :param shipping: shipping details: ``name`` and ``address`` are required when it is given;
+        also ``carrier``, ``phone``, ``tracking_number``.
     :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
     :param extra_params: any other documented ``/v1/charges`` parameter, e.g.
         ``{"transfer_group": "order_42"}``.
@@ -317,7 +332,7 @@ class StripeCreateCustomerOperator(StripeCreateOperator):
     :param address: the billing address: ``line1``, ``line2``, ``city``, ``state``,
         ``postal_code``, ``country``.
     :param shipping: where to ship: ``name`` and ``address`` are required when it is given, and
-        ``phone`` is the shipping contact's phone (not the customer's ``phone``).
+        ``phone`` is the shipping contact's phone (not the customer's ``phone``; no 20-character limit).
     :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
     :param payment_method: a PaymentMethod id (``pm_...``; ``pm_card_visa`` in test mode) to attach.
     :param extra_params: any other documented ``/v1/customers`` parameter, e.g.
@@ -365,14 +380,15 @@ class StripeCreateCustomerOperator(StripeCreateOperator):
 class StripeCreateProductOperator(StripeCreateOperator):
     """Create a product (``POST /v1/products``) and return it.
 
-    :param name: the product's name, shown to customers; required and not blank.
+    :param name: the product's name, shown to customers; required, not blank, at most 250 characters.
     :param description: the product's description, shown to customers.
     :param active: whether it is available for purchase (Stripe's default: true).
     :param images: up to 8 image URLs.
     :param url: a publicly accessible web page for the product.
     :param unit_label: the unit shown on receipts and invoices, e.g. ``seat`` (at most 12 characters).
     :param shippable: whether it is a physical good that ships.
-    :param statement_descriptor: the text on the customer's statement (at most 22 characters).
+    :param statement_descriptor: the complete text on the customer's statement for subscription
+        payments: 5 to 22 characters, at least one letter, none of ``< > \\ ' " *``.
     :param tax_code: a Stripe tax code id, e.g. ``txcd_10000000``.
     :param metadata: up to 50 string key/value pairs (keys up to 40 characters, values up to 500).
     :param extra_params: any other documented ``/v1/products`` parameter, e.g.
@@ -532,3 +548,7 @@ class StripeFindCustomerOperator(StripeBaseOperator):
                 param="email",
             )
         return newest
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task read Stripe's customers (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, read=["/v1/customers"])

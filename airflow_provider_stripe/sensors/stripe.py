@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
+from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.events import EventWatch, event_type_filters, run_event_poll
 from airflow_provider_stripe.polling.poll import PollResult, run_poll
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_stripe.hooks.stripe import StripeHook
+    from airflow_provider_stripe.lineage import StripeLineage
 
 CURSOR_XCOM_KEY = "stripe_cursor"
 DEFAULT_POKE_INTERVAL = 15.0
@@ -156,6 +158,10 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.log.info("The trigger found %d new %s.", len(result.objects), self.noun)
         self._deliver(context, result)
         return result.objects
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task read its Stripe list (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, read=[self.path])
 
     def _deliver(self, context: Context, result: PollResult) -> PokeReturnValue:
         context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=result.cursor.to_json())

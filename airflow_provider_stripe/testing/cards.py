@@ -16,6 +16,8 @@ class Decline:
     code: str
     decline_code: str
     message: str
+    param: str | None = None
+    """The card field at fault (``cvc``, ``exp_month``), when there is one."""
     on_attach: bool = True
     """Stripe verifies a card when it is attached to a customer; most declining cards fail there already."""
 
@@ -30,44 +32,63 @@ class KnownCard:
     fingerprint: str
     funding: str = "credit"
     decline: Decline | None = None
+    risk_level: str = "normal"
 
 
 _GENERIC = Decline("card_declined", "generic_decline", "Your card was declined.")
 
+
+def _declined(last4: str, fingerprint: str, decline: Decline) -> KnownCard:
+    return KnownCard("Visa", "visa", last4, fingerprint, decline=decline)
+
+
+# https://docs.stripe.com/testing: "Cards by brand" and "Declined payments" (tok_<name> / pm_card_<name>).
 _CARDS = {
     "visa": KnownCard("Visa", "visa", "4242", "Xt5EWLLDS7FJjR1c"),
     "visa_debit": KnownCard("Visa", "visa", "5556", "Ffq8FNcgKbMwtc6b", funding="debit"),
     "mastercard": KnownCard("MasterCard", "mastercard", "4444", "S7OECRDsWUJkNO4a"),
-    "amex": KnownCard("American Express", "amex", "8431", "y9i1Hvcx3fVBKXxq"),
-    "chargeDeclined": KnownCard("Visa", "visa", "0002", "MmGXLeBQqAyzYTbQ", decline=_GENERIC),
-    "chargeDeclinedInsufficientFunds": KnownCard(
-        "Visa", "visa", "9995", "jrTsPs1iSS1ouEEk",
-        decline=Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "mastercard_debit": KnownCard("MasterCard", "mastercard", "8210", "gq1Qw6bVsJ0pNsZr", funding="debit"),
+    "amex": KnownCard("American Express", "amex", "0005", "y9i1Hvcx3fVBKXxq"),
+    "discover": KnownCard("Discover", "discover", "1117", "uV9N8xVQXpPxWXfS"),
+    "diners": KnownCard("Diners Club", "diners", "0004", "k4rCd2DuYQ7WJSwM"),
+    "jcb": KnownCard("JCB", "jcb", "0505", "oFzS9Zb1oTSPRrKq"),
+    "unionpay": KnownCard("UnionPay", "unionpay", "0005", "Vt0MGmVEtA0NbXyL"),
+    "chargeDeclined": _declined("0002", "MmGXLeBQqAyzYTbQ", _GENERIC),
+    "chargeDeclinedInsufficientFunds": _declined(
+        "9995", "jrTsPs1iSS1ouEEk",
+        Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
     ),
-    "chargeDeclinedFraudulent": KnownCard(
-        "Visa", "visa", "0019", "Hb6Mb7lqs6oV8rst",
-        decline=Decline("card_declined", "fraudulent", "Your card was declined."),
+    "chargeDeclinedLostCard": _declined(
+        "9987", "Dy4vKpQbX2mTzw8a", Decline("card_declined", "lost_card", "Your card was declined.")
     ),
-    "chargeDeclinedExpiredCard": KnownCard(
-        "Visa", "visa", "0069", "kVtbSEZBpW4vSXCz",
-        decline=Decline("expired_card", "expired_card", "Your card has expired."),
+    "chargeDeclinedStolenCard": _declined(
+        "9979", "Zc7wHnRkU0sLgq3e", Decline("card_declined", "stolen_card", "Your card was declined.")
     ),
-    "chargeDeclinedIncorrectCvc": KnownCard(
-        "Visa", "visa", "0127", "uoBnuVVPnBqxrSKn",
-        decline=Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect."),
+    "chargeDeclinedFraudulent": _declined(
+        "0019", "Hb6Mb7lqs6oV8rst", Decline("card_declined", "fraudulent", "Your card was declined.")
     ),
-    "chargeDeclinedProcessingError": KnownCard(
-        "Visa", "visa", "0119", "QSWpEIlbsEGQfzvx",
-        decline=Decline(
+    "chargeDeclinedExpiredCard": _declined(
+        "0069", "kVtbSEZBpW4vSXCz",
+        Decline("expired_card", "expired_card", "Your card has expired.", param="exp_month"),
+    ),
+    "chargeDeclinedIncorrectCvc": _declined(
+        "0127", "uoBnuVVPnBqxrSKn",
+        Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", param="cvc"),
+    ),
+    "chargeDeclinedProcessingError": _declined(
+        "0119", "QSWpEIlbsEGQfzvx",
+        Decline(
             "processing_error", "processing_error",
             "An error occurred while processing your card. Try again in a little bit.",
         ),
     ),
     # Attaches to a customer fine, then every charge on it declines.
-    "chargeCustomerFail": KnownCard(
-        "Visa", "visa", "0341", "a2XHRzIrrMRx2OaL",
-        decline=Decline("card_declined", "generic_decline", "Your card was declined.", on_attach=False),
+    "chargeCustomerFail": _declined(
+        "0341", "a2XHRzIrrMRx2OaL",
+        Decline("card_declined", "generic_decline", "Your card was declined.", on_attach=False),
     ),
+    # Succeeds, with Radar's outcome.risk_level "elevated".
+    "riskLevelElevated": KnownCard("Visa", "visa", "9235", "R6sVqkP0ZtN3mHxd", risk_level="elevated"),
 }  # fmt: skip
 
 EXP_MONTH = 12

@@ -197,6 +197,22 @@ class StripeEmulator:
         with self._state.lock:
             self._state.latency = float(seconds)
 
+    @property
+    def processing_time(self) -> float:
+        """Seconds each request spends executing, after validation and before its handler runs.
+
+        Requests are served concurrently meanwhile, and a request's idempotency key is in progress:
+        another request with the same key gets Stripe's 409 ``idempotency_key_in_use``.
+        """
+        return self._state.processing_time
+
+    @processing_time.setter
+    def processing_time(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("processing_time must be >= 0")
+        with self._state.lock:
+            self._state.processing_time = float(seconds)
+
     def fail_next(
         self,
         n: int = 1,

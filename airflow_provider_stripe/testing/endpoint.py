@@ -7,10 +7,12 @@ HTTP (auth, idempotency, faults, logging) stays in the server, so a handler hold
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from airflow_provider_stripe.testing import accepted
 from airflow_provider_stripe.testing.errors import resource_missing
 from airflow_provider_stripe.testing.params import Schema
 from airflow_provider_stripe.testing.store import Ledger, Record
@@ -60,6 +62,12 @@ class ApiContext:
 
 
 Handler = Callable[[ApiContext, dict[str, Any], Mapping[str, str]], dict[str, Any]]
+Check = Callable[[dict[str, Any]], None]
+"""Rules across an endpoint's parsed parameters, run with validation (before the endpoint executes)."""
+
+
+def no_check(params: dict[str, Any]) -> None:
+    """For endpoints whose parameters need no rule beyond their own fields."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +78,21 @@ class Endpoint:
     resource: str
     """The noun in the restricted-key permission this endpoint needs (``rak_<resource>_<access>``)."""
     access: Access
-    schema: Schema
+    params: str
+    """The stripe-python TypedDict listing the parameters Stripe accepts (``ChargeCreateParams``)."""
+    modelled: Schema
+    """The fields for the parameters the emulator models; the others are accepted as generated."""
     handler: Handler
+    check: Check = no_check
+
+    @functools.cached_property
+    def schema(self) -> Schema:
+        return accepted.schema(self.params, self.modelled)
+
+    @property
+    def lists(self) -> bool:
+        """Whether the endpoint answers with a list object (of ``resource`` objects)."""
+        return "List" in self.params  # ChargeListParams, ChargeListRefundsParams...
 
     @property
     def permission(self) -> str:

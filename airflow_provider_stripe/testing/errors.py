@@ -1,7 +1,8 @@
 """Stripe's error responses: the exception handlers raise, and the body and status it becomes.
 
 Stripe answers every failure with ``{"error": {...}}`` carrying ``type``, ``message`` and, when they
-apply, ``code``, ``param``, ``decline_code`` and ``doc_url``; keys that do not apply are left out, as
+apply, ``code``, ``param``, ``decline_code`` and ``doc_url``, and always ``request_log_url`` (the
+request in the Dashboard's logs); keys that do not apply are left out, as
 Stripe does, so a client that indexes a missing key breaks here as it would in production.
 """
 
@@ -38,18 +39,9 @@ class StripeAPIError(Exception):
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
 
-    @property
-    def saves_idempotent_result(self) -> bool:
-        """Stripe saves no idempotent result for a request its parameter validation rejected.
-
-        Such rejections are ``invalid_request_error``s; a decline (402) or a server error ran the
-        endpoint, so the same key replays them.
-        """
-        return self.type != "invalid_request_error"
-
-    def body(self) -> dict[str, Any]:
+    def body(self, request_log_url: str) -> dict[str, Any]:
         """The JSON body Stripe sends, with its keys in Stripe's (alphabetical) order."""
-        error: dict[str, Any] = dict(self.extra)
+        error: dict[str, Any] = {**self.extra, "request_log_url": request_log_url}
         if self.code is not None:
             error["code"] = self.code
             error["doc_url"] = _DOC_URL + self.code.replace("_", "-")

@@ -32,6 +32,10 @@ class Fault:
         """The Stripe error the fault answers with (plus ``Stripe-Should-Retry`` when set)."""
         if self.status == 429:
             error = rate_limited()
+        elif self.status == 424:  # https://docs.stripe.com/error-codes: External Dependency Failed
+            error = api_error(
+                "The request couldn't be completed due to a failure in a dependency external to Stripe.", 424
+            )
         elif isinstance(self.status, int) and self.status >= 500:
             error = api_error(status=self.status)
         else:

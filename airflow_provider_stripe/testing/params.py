@@ -97,6 +97,42 @@ def non_blank_text(max_length: int | None = None) -> Field:
     return Field(coerce)
 
 
+STATEMENT_DESCRIPTOR_MAX = 22
+STATEMENT_DESCRIPTOR_MIN = 5
+_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
+
+
+def statement_descriptor(*, complete: bool) -> Field:
+    """Text for a statement (https://docs.stripe.com/get-started/account/statement-descriptors).
+
+    At most 22 characters, at least one Latin letter, none of ``< > \\ ' " *``; a ``complete``
+    descriptor (the whole text, not a suffix after the account's prefix) has at least 5 characters.
+    """
+    minimum = STATEMENT_DESCRIPTOR_MIN if complete else 1
+
+    def coerce(param: str, value: Any) -> str:
+        checked = _scalar(param, value, "string")
+        if not minimum <= len(checked) <= STATEMENT_DESCRIPTOR_MAX:
+            raise invalid(
+                param,
+                f"Invalid {param}: must be between {minimum} and {STATEMENT_DESCRIPTOR_MAX} characters "
+                f"long, but '{checked}' has {len(checked)}.",
+            )
+        if not re.search("[A-Za-z]", checked):
+            raise invalid(
+                param, f"Invalid {param}: the statement descriptor must contain at least one letter."
+            )
+        forbidden = sorted({char for char in checked if char in _DESCRIPTOR_FORBIDDEN})
+        if forbidden:
+            raise invalid(
+                param,
+                f"Invalid {param}: a statement descriptor cannot contain any of {' '.join(forbidden)}.",
+            )
+        return checked
+
+    return Field(coerce)
+
+
 _INTEGER = re.compile(r"-?\d+")
 
 
@@ -147,17 +183,22 @@ def email() -> Field:
     return Field(coerce)
 
 
-def texts(max_items: int | None = None) -> Field:
-    """An array of strings (``images[0]=...``, ``expand[]=...``)."""
+def items(item: Field, max_items: int | None = None) -> Field:
+    """An array whose elements ``item`` reads (``images[0]=...``, ``expand[]=...``)."""
 
-    def coerce(param: str, value: Any) -> list[str]:
+    def coerce(param: str, value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise invalid(param, f"Invalid array: {param} must be an array")
         if max_items is not None and len(value) > max_items:
             raise invalid(param, f"Invalid array: {param} must have at most {max_items} items")
-        return [_scalar(f"{param}[{index}]", item, "string") for index, item in enumerate(value)]
+        return [item.coerce(f"{param}[{index}]", element) for index, element in enumerate(value)]
 
     return Field(coerce)
+
+
+def texts(max_items: int | None = None) -> Field:
+    """An array of strings."""
+    return items(text(), max_items)
 
 
 def nested(schema: Schema) -> Field:

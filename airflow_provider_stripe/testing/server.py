@@ -1,10 +1,15 @@
 """The HTTP side: an aiohttp application that runs each request through Stripe's pipeline.
 
-For every request, in order: injected fault (before handling) -> rate limit -> API key -> route
-(unknown URL is a 404) -> restricted-key permission -> idempotent replay -> parameter validation and
-the resource handler -> injected fault (after handling) -> added latency -> request log. Every answer
-carries ``Request-Id`` and ``Stripe-Version``. aiohttp does the HTTP (and sets TCP_NODELAY, which
-keeps a loopback request at about a millisecond); this module only decides what to answer.
+For every request, in order: injected fault (before handling) -> rate limit -> API key and
+``Stripe-Version`` -> route (unknown URL is a 404) -> restricted-key permission -> parameter
+validation (the generated parameter list, the endpoint's checks, ``expand`` paths) -> idempotency
+(replay, conflict, or 409 while the same key is in progress) -> processing time -> the resource
+handler and ``expand`` -> saving the idempotent result -> injected fault (after handling) -> added
+latency -> request log. As on Stripe, a result is saved for replay only once the endpoint began
+executing: validation failures, 429s and conflicts save nothing. Every answer carries ``Request-Id``
+and ``Stripe-Version``; every error body a ``request_log_url``. aiohttp does the HTTP (and sets
+TCP_NODELAY, which keeps a loopback request at about a millisecond); this module only decides what
+to answer.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import asyncio
 import functools
 import json
 import logging
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from airflow_provider_stripe.api.defaults import DEFAULT_STRIPE_VERSION
+from airflow_provider_stripe.testing import accepted, expand
 from airflow_provider_stripe.testing.auth import ApiKey, key_from_header, kind_of, permission_denied
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import (
@@ -32,6 +38,7 @@ from airflow_provider_stripe.testing.errors import (
 )
 from airflow_provider_stripe.testing.faults import Fault
 from airflow_provider_stripe.testing.forms import decode
+from airflow_provider_stripe.testing.idempotency import Scope
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.params import parse
 from airflow_provider_stripe.testing.requestlog import DROPPED, RecordedRequest
@@ -40,10 +47,10 @@ from airflow_provider_stripe.testing.state import EmulatorState
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_VERSION = "2026-10-28.endive"
-"""The version stripe-python 16.1.0 pins; echoed when a request names none."""
+T = TypeVar("T")
 
-_API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(\.[a-z_]+)?")
+DEFAULT_API_VERSION = DEFAULT_STRIPE_VERSION
+"""The version the provider and stripe-python 16.1.0 pin; echoed when a request names none."""
 
 
 @dataclass
@@ -54,12 +61,8 @@ class Outcome:
     replayed: bool = False
 
     @classmethod
-    def of_error(cls, error: StripeAPIError) -> Outcome:
-        return cls(error.status, _json(error.body()), dict(error.headers))
-
-    @classmethod
-    def of_fault(cls, fault: Fault) -> Outcome:
-        return cls(DROPPED) if fault.drops else cls.of_error(fault.error())
+    def of_error(cls, error: StripeAPIError, request_log_url: str) -> Outcome:
+        return cls(error.status, _json(error.body(request_log_url)), dict(error.headers))
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,28 @@ class Incoming:
     query: dict[str, Any]
     form: dict[str, Any]
     decode_error: StripeAPIError | None
+    request_id: str
 
     @property
     def idempotency_key(self) -> str | None:
         return self.headers.get("Idempotency-Key") or None
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A request that passed validation and may execute (holding its idempotency key, if any)."""
+
+    endpoint: Endpoint
+    incoming: Incoming
+    key: ApiKey
+    account_id: str
+    raw: dict[str, Any]
+    params: dict[str, Any]
+    replay_key: str | None
+
+    @property
+    def scope(self) -> Scope:
+        return (self.account_id, self.key.livemode)
 
 
 def _json(payload: Mapping[str, Any]) -> bytes:
@@ -98,19 +119,28 @@ class StripeServer:
 
     async def _serve(self, endpoint: Endpoint | None, request: web.Request) -> web.StreamResponse:
         incoming = await self._read(request)
-        request_id = new_id("req")
         state = self._state
         with state.lock:
             fault = state.faults.take()
-            latency = state.latency
+            latency, processing_time = state.latency, state.processing_time
+            admission: Admitted | Outcome
             if fault is not None and not fault.after_handler:
-                outcome = Outcome.of_fault(fault)
+                admission = self._fault(fault, incoming)
             elif not state.rate_limiter.admit():
-                outcome = Outcome.of_error(rate_limited())
+                admission = self._error(rate_limited(), incoming)
             else:
-                outcome = self._handle(endpoint, incoming, request_id)
-                if fault is not None:
-                    outcome = Outcome.of_fault(fault)
+                admission = self._guarded(incoming, lambda: self._admit(endpoint, incoming))
+        if isinstance(admission, Admitted):
+            try:  # the key stays in progress meanwhile: same-key requests get a 409
+                if processing_time > 0:
+                    await asyncio.sleep(processing_time)
+            finally:  # a client that hangs up does not stop Stripe carrying the request out
+                with state.lock:
+                    outcome = self._execute(admission)
+        else:
+            outcome = admission
+        if fault is not None and fault.after_handler:
+            outcome = self._fault(fault, incoming)
         if latency > 0:
             await asyncio.sleep(latency)
         key = key_from_header(incoming.headers.get("Authorization"))
@@ -123,7 +153,7 @@ class StripeServer:
                 idempotency_key=incoming.idempotency_key,
                 api_key_kind=None if key is None else kind_of(key),
                 status=outcome.status,
-                request_id=request_id,
+                request_id=incoming.request_id,
                 replayed=outcome.replayed,
             )
         )
@@ -133,7 +163,7 @@ class StripeServer:
             return web.Response()
         headers = {
             "Date": formatdate(state.clock.time(), usegmt=True),  # Stripe's clock is the emulator's
-            "Request-Id": request_id,
+            "Request-Id": incoming.request_id,
             "Stripe-Version": incoming.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
             **outcome.headers,
         }
@@ -156,73 +186,103 @@ class StripeServer:
         except StripeAPIError as error:
             decode_error = error
         return Incoming(
-            request.method, request.path, dict(request.match_info), request.headers, query, form, decode_error
+            request.method,
+            request.path,
+            dict(request.match_info),
+            request.headers,
+            query,
+            form,
+            decode_error,
+            new_id("req"),
         )
 
-    def _handle(self, endpoint: Endpoint | None, incoming: Incoming, request_id: str) -> Outcome:
-        """Auth, routing, permission, idempotency and the handler; called holding the state lock."""
+    def _request_log_url(self, incoming: Incoming) -> str:
+        """Where the Dashboard shows the request (Stripe puts it in every error body)."""
+        key = key_from_header(incoming.headers.get("Authorization")) or ""
+        mode = "" if "_live_" in key else "test/"
+        return f"https://dashboard.stripe.com/{mode}logs/{incoming.request_id}?t={self._state.clock.now()}"
+
+    def _error(self, error: StripeAPIError, incoming: Incoming) -> Outcome:
+        return Outcome.of_error(error, self._request_log_url(incoming))
+
+    def _fault(self, fault: Fault, incoming: Incoming) -> Outcome:
+        return Outcome(DROPPED) if fault.drops else self._error(fault.error(), incoming)
+
+    def _guarded(self, incoming: Incoming, step: Callable[[], T]) -> T | Outcome:
+        """``step()``, or the error it raised as Stripe's answer (an emulator bug as a 500)."""
         try:
-            key = self._state.keys.authenticate(incoming.headers.get("Authorization"))
-            version = incoming.headers.get("Stripe-Version")
-            if version is not None and not _API_VERSION.fullmatch(version):
-                raise invalid(None, f"Invalid Stripe API version: {version}")
-            if endpoint is None:
-                raise unrecognized_url(incoming.method, incoming.path)
-            account_id = incoming.headers.get("Stripe-Account") or self._state.account_id
-            if not key.allows(endpoint.permission):
-                raise permission_denied(key, endpoint.permission, account_id)
-            if incoming.decode_error is not None:
-                raise incoming.decode_error
-            return self._run(endpoint, incoming, key, account_id, request_id)
+            return step()
         except StripeAPIError as error:
-            return Outcome.of_error(error)
+            return self._error(error, incoming)
         except Exception as exc:  # an emulator bug: answer like Stripe's 500, keep the traceback
             log.exception("Stripe emulator failed on %s %s", incoming.method, incoming.path)
-            return Outcome.of_error(api_error(f"Stripe emulator internal error: {exc!r}"))
+            return self._error(api_error(f"Stripe emulator internal error: {exc!r}"), incoming)
 
-    def _run(
-        self, endpoint: Endpoint, incoming: Incoming, key: ApiKey, account_id: str, request_id: str
-    ) -> Outcome:
+    def _admit(self, endpoint: Endpoint | None, incoming: Incoming) -> Admitted | Outcome:
+        """Everything before execution: auth, version, route, permission, validation, idempotency.
+
+        Returns the replayed response for a key already used with this request; otherwise marks the
+        key in progress and returns what :meth:`_execute` needs. Called holding the state lock.
+        """
         state = self._state
+        key = state.keys.authenticate(incoming.headers.get("Authorization"))
+        version = incoming.headers.get("Stripe-Version")
+        if version is not None and version not in accepted.api_versions():
+            raise invalid(None, f"Invalid Stripe API version: {version}")
+        if endpoint is None:
+            raise unrecognized_url(incoming.method, incoming.path)
+        account_id = incoming.headers.get("Stripe-Account") or state.account_id
+        if not key.allows(endpoint.permission):
+            raise permission_denied(key, endpoint.permission, account_id)
+        if incoming.decode_error is not None:
+            raise incoming.decode_error
         raw = {**incoming.query, **incoming.form}
-        now = state.clock.time()
-        scope = (account_id, key.livemode)
+        params = parse(raw, endpoint.schema)
+        endpoint.check(params)
+        expand.check(endpoint.resource, endpoint.lists, params.get("expand") or [])
         replay_key = incoming.idempotency_key if incoming.method == "POST" else None
+        admitted = Admitted(endpoint, incoming, key, account_id, raw, params, replay_key)
         if replay_key is not None:
-            saved = state.idempotency.replay(scope, replay_key, incoming.method, incoming.path, raw, now)
+            saved = state.idempotency.begin(
+                admitted.scope, replay_key, incoming.method, incoming.path, raw, state.clock.time()
+            )
             if saved is not None:
                 headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
                 return Outcome(saved.status, saved.body, headers, replayed=True)
-        connected_account = None if account_id == state.account_id else account_id
+        return admitted
+
+    def _execute(self, admitted: Admitted) -> Outcome:
+        """Run the endpoint and save its result (success or error alike) under the idempotency key."""
+        state, incoming = self._state, admitted.incoming
+        now = state.clock.time()
+        connected_account = None if admitted.account_id == state.account_id else admitted.account_id
         context = ApiContext(
-            ledger=state.store.ledger(key.livemode, connected_account),
-            livemode=key.livemode,
+            ledger=state.store.ledger(admitted.key.livemode, connected_account),
+            livemode=admitted.key.livemode,
             now=now,
             visibility_delay=state.visibility_delay,
-            account_id=account_id,
+            account_id=admitted.account_id,
             next_seq=state.store.next_seq,
-            request_id=request_id,
+            request_id=incoming.request_id,
             idempotency_key=incoming.idempotency_key if incoming.method == "POST" else None,
             connected_account=connected_account,
         )
-        try:
-            outcome = Outcome(
-                200, _json(endpoint.handler(context, parse(raw, endpoint.schema), incoming.match_info))
-            )
-        except StripeAPIError as error:
-            if not error.saves_idempotent_result:
-                raise
-            outcome = Outcome.of_error(error)
-        if replay_key is not None:
+
+        def run() -> Outcome:
+            result = admitted.endpoint.handler(context, admitted.params, incoming.match_info)
+            return Outcome(200, _json(expand.expand(context, result, admitted.params.get("expand") or [])))
+
+        outcome = self._guarded(incoming, run)
+        if admitted.replay_key is not None:
             state.idempotency.save(
-                scope,
-                replay_key,
+                admitted.scope,
+                admitted.replay_key,
                 incoming.method,
                 incoming.path,
-                raw,
+                admitted.raw,
                 outcome.status,
                 outcome.body,
                 now,
-                request_id,
+                incoming.request_id,
             )
         return outcome

@@ -31,6 +31,7 @@ class EmulatorState:
         self.rate_limiter = RateLimiter()
         self.visibility_delay = 0.0
         self.latency = 0.0
+        self.processing_time = 0.0
 
     def reset(self) -> None:
         """Back to as-started, keeping the account and its API keys (connections stay valid)."""
@@ -41,5 +42,6 @@ class EmulatorState:
             self.rate_limiter.set(None)
             self.visibility_delay = 0.0
             self.latency = 0.0
+            self.processing_time = 0.0
             self.clock.reset()
             self.log.clear()

@@ -151,7 +151,6 @@ class Ledger:
     """Cards and PaymentMethods attached to a customer, by id (one-off sources are not kept)."""
     attached: dict[str, list[Instrument]] = field(default_factory=dict)
     """Each customer's instruments, oldest first."""
-    charges_by_payment_intent: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, kind: str) -> Collection:
         return self.collections[kind]

@@ -14,6 +14,7 @@ from airflow_provider_stripe.exceptions import StripeError, StripeValidationErro
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, run_poll_async
 from airflow_provider_stripe.polling.watch import Watch, ends_the_wait
+from airflow_provider_stripe.version_compat import require_airflow
 
 if TYPE_CHECKING:
     from airflow_provider_stripe.hooks.stripe import StripeHook
@@ -163,16 +164,11 @@ EVENT_CURSOR_KEY = "stripe_cursor"
 
 
 def _require_event_triggers() -> None:
-    from airflow import __version__
-    from packaging.version import Version
-
-    if Version(__version__).release < (3, 3):
-        raise StripeValidationError(
-            f"Stripe event triggers schedule DAGs on an Asset with an AssetWatcher and keep their "
-            f"cursor in the asset state store, which needs Airflow 3.3 or newer (this is Airflow "
-            f"{__version__}). Use StripeNewChargeSensor / StripeNewRefundSensor instead.",
-            param="trigger",
-        )
+    require_airflow(
+        (3, 3),
+        "Stripe event triggers (an AssetWatcher that keeps its cursor in the asset state store)",
+        "Use StripeNewChargeSensor / StripeNewRefundSensor instead.",
+    )
 
 
 class _PollTurn:

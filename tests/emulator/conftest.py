@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -18,6 +19,20 @@ def sdk_client(emulator: StripeEmulator, api_key: str | None = None, retries: in
         base_addresses={"api": emulator.base_url},
         max_network_retries=retries,
     )
+
+
+def charge(client: stripe.StripeClient, **params: Any) -> stripe.Charge:
+    """A 10.00 USD charge on tok_visa, unless ``params`` say otherwise."""
+    return client.v1.charges.create(
+        params={"amount": 1000, "currency": "usd", "source": "tok_visa", **params}
+    )
+
+
+def error_body(exc: stripe.StripeError) -> dict[str, Any]:
+    """The ``error`` object of Stripe's answer."""
+    assert exc.json_body is not None
+    body: dict[str, Any] = exc.json_body["error"]
+    return body
 
 
 @pytest.fixture

@@ -20,18 +20,17 @@ from typing import Any
 import pytest
 import requests
 from airflow import __version__ as airflow_version
-from packaging.version import Version
+from airflow.providers.common.compat.sdk import AirflowOptionalProviderFeatureException
 
-from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.triggers.stripe import (
     EVENT_CURSOR_KEY,
     StripeNewChargeEventTrigger,
     StripeNewRefundEventTrigger,
 )
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.airflow_cluster import AirflowCluster, wait_for
 
-AIRFLOW_3_3 = Version(airflow_version).release >= (3, 3)
 DAG_FILE = Path(__file__).parent / "dag_files" / "stripe_charges_watcher.py"
 DAG_ID = "stripe_charges_watcher"
 ASSET = "stripe_charges"
@@ -40,10 +39,11 @@ POLL_INTERVAL = 1.0  # as in the DAG file
 SETTLE_SECONDS = 3 * POLL_INTERVAL
 
 
-@pytest.mark.skipif(AIRFLOW_3_3, reason=f"Airflow {airflow_version} has the asset state store")
+@pytest.mark.skipif(AIRFLOW_V_3_3_PLUS, reason=f"Airflow {airflow_version} has the asset state store")
 @pytest.mark.parametrize("trigger_class", [StripeNewChargeEventTrigger, StripeNewRefundEventTrigger])
 def test_event_triggers_refuse_to_build_before_airflow_3_3(trigger_class: type[Any]) -> None:
-    with pytest.raises(StripeValidationError, match=r"needs Airflow 3\.3 or newer") as caught:
+    needs_3_3 = r"needs Airflow 3\.3 or newer"
+    with pytest.raises(AirflowOptionalProviderFeatureException, match=needs_3_3) as caught:
         trigger_class(poll_interval=1.0)
     assert airflow_version in str(caught.value)
     assert "StripeNewChargeSensor" in str(caught.value)
@@ -147,7 +147,7 @@ def cluster(tmp_path: Path, stripe_emulator: StripeEmulator) -> Iterator[Airflow
 
 @pytest.mark.real_airflow
 @pytest.mark.skipif(
-    not AIRFLOW_3_3,
+    not AIRFLOW_V_3_3_PLUS,
     reason=f"AssetWatcher triggers with an asset state store need Airflow 3.3+ (this is {airflow_version})",
 )
 def test_one_dag_run_per_batch_across_triggerer_restarts(

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import requests
 from airflow import __version__ as airflow_version
-from packaging.version import Version
 
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
 
 pytestmark = pytest.mark.skipif(
-    Version(airflow_version).release < (3, 3), reason=f"event triggers need Airflow 3.3+ ({airflow_version})"
+    not AIRFLOW_V_3_3_PLUS, reason=f"event triggers need Airflow 3.3+ ({airflow_version})"
 )
 
 

@@ -17,14 +17,13 @@ from typing import Any
 
 import airflow
 import pytest
-from packaging.version import Version
 
 from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.dag_runs import load_dag
 from tests.example_dags.flows import EXAMPLE_DAGS, run_flow
 
 AIRFLOW_PACKAGE = Path(airflow.__file__).resolve().parent
-AIRFLOW_33 = Version(airflow.__version__).release >= (3, 3)
 
 SENSOR_AND_SCHEDULE_DAGS = {"stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"}
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
@@ -32,7 +31,9 @@ EVENT_DRIVEN = {"stripe_event_driven"}
 
 CHANGE_FEED_DAGS = {"stripe_refund_events"}  # run end to end in tests/events
 
-EXPECTED_DAG_IDS = SENSOR_AND_SCHEDULE_DAGS | CHANGE_FEED_DAGS | (EVENT_DRIVEN if AIRFLOW_33 else set())
+EXPECTED_DAG_IDS = (
+    SENSOR_AND_SCHEDULE_DAGS | CHANGE_FEED_DAGS | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
+)
 
 # Airflow's own noise, raised whoever imports the module first; none of it is caused by a DAG file.
 AIRFLOW_NOISE = (
@@ -168,7 +169,7 @@ def test_sensor_start_from_comes_from_the_run_config(
     assert task.render_template(task.start_from, {"params": params}, dag.get_template_env()) == start_from
 
 
-@pytest.mark.skipif(not AIRFLOW_33, reason="AssetWatcher event triggers need Airflow 3.3+")
+@pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="AssetWatcher event triggers need Airflow 3.3+")
 def test_event_driven_dag_is_scheduled_on_an_asset_watched_by_the_charge_trigger() -> None:
     from airflow_provider_stripe.triggers.stripe import StripeNewChargeEventTrigger
 

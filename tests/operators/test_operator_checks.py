@@ -20,6 +20,7 @@ from airflow_provider_stripe.operators.stripe import (
     StripeBaseOperator,
     StripeCreateChargeOperator,
     StripeCreateCustomerOperator,
+    StripeCreateOperator,
     StripeCreateProductOperator,
     StripeCreateRefundOperator,
     StripeFindCustomerOperator,
@@ -43,6 +44,15 @@ VALID: dict[type[StripeBaseOperator], dict[str, Any]] = {
 
 ADDRESS = {"line1": "1 Main St", "city": "London", "country": "GB"}
 LONG_KEY = "k" * 41
+
+
+def refusals(operator: type[StripeCreateOperator], field: str, values: dict[str, Any]) -> list[Any]:
+    """One case per value of ``field``, each refused naming it (ids: ``charge-statement-descriptor-long``)."""
+    prefix = f"{operator.noun}-{field.replace('_', '-')}"
+    return [
+        pytest.param(operator, {field: value}, field, id=f"{prefix}-{name}") for name, value in values.items()
+    ]
+
 
 CASES = [
     # Charge: amount is a positive whole number of the smallest unit, at most 8 digits.
@@ -74,12 +84,6 @@ CASES = [
     pytest.param(Charge, {"shipping": {"name": "Ada"}}, "shipping.address", id="charge-shipping-no-address"),
     pytest.param(
         Charge,
-        {"shipping": {"name": "Ada", "address": {"city": "London"}}},
-        "shipping.address.line1",
-        id="charge-shipping-no-line1",
-    ),
-    pytest.param(
-        Charge,
         {"shipping": {"name": "Ada", "address": ADDRESS, "zip": "1"}},
         "shipping.zip",
         id="charge-shipping-unknown-field",
@@ -87,9 +91,31 @@ CASES = [
     pytest.param(Charge, {"shipping": "Ada, 1 Main St"}, "shipping", id="charge-shipping-not-a-dict"),
     pytest.param(Charge, {"capture": "later"}, "capture", id="charge-capture-not-boolean"),
     pytest.param(Charge, {"receipt_email": "ada"}, "receipt_email", id="charge-receipt-email"),
-    pytest.param(Charge, {"statement_descriptor": "X" * 23}, "statement_descriptor", id="charge-descriptor"),
-    pytest.param(
-        Charge, {"statement_descriptor_suffix": "X" * 23}, "statement_descriptor_suffix", id="charge-suffix"
+    # Charge: Stripe's minimum charge per currency, and three-decimal amounts ending in 0
+    # (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts, #three-decimal).
+    pytest.param(Charge, {"amount": 49}, "amount", id="charge-below-usd-minimum"),
+    pytest.param(Charge, {"amount": "49"}, "amount", id="charge-below-minimum-as-string"),
+    pytest.param(Charge, {"amount": 29, "currency": "gbp"}, "amount", id="charge-below-gbp-minimum"),
+    pytest.param(Charge, {"amount": 49, "currency": "JPY"}, "amount", id="charge-below-jpy-minimum"),
+    pytest.param(Charge, {"amount": 17_499, "currency": "huf"}, "amount", id="charge-below-huf-minimum"),
+    pytest.param(Charge, {"amount": 5_125, "currency": "kwd"}, "amount", id="charge-kwd-not-ending-in-0"),
+    pytest.param(Charge, {"amount": 1_001, "currency": "bhd"}, "amount", id="charge-bhd-not-ending-in-0"),
+    # Statement descriptors (https://docs.stripe.com/get-started/account/statement-descriptors):
+    # at most 22 characters, at least one letter, none of < > \ ' " *.
+    *refusals(
+        Charge,
+        "statement_descriptor",
+        {
+            "long": "X" * 23,
+            "no-letter": "2024-10-01",
+            "quote": "Ada's Mugs",
+            "dquote": 'The "Mug" Co',
+            "angle": "<b>MUGS</b>",
+            "backslash": "MUGS\\CO",
+        },
+    ),
+    *refusals(
+        Charge, "statement_descriptor_suffix", {"long": "X" * 23, "no-letter": "#1234", "star": "ORDER*42"}
     ),
     # Metadata: at most 50 keys, key <= 40 characters, value <= 500, strings.
     pytest.param(Charge, {"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata", id="metadata-51-keys"),
@@ -130,6 +156,10 @@ CASES = [
     pytest.param(Product, {"name": None}, "name", id="product-name-missing"),
     pytest.param(Product, {"name": ""}, "name", id="product-name-empty"),
     pytest.param(Product, {"name": "   "}, "name", id="product-name-blank"),
+    # Product names are limited to 250 characters since API version 2018-10-31 (changelog).
+    pytest.param(Product, {"name": "M" * 251}, "name", id="product-name-251"),
+    # A product's descriptor is a complete one: 5 to 22 characters, with a letter.
+    *refusals(Product, "statement_descriptor", {"4-chars": "MUGS", "no-letter": "12345", "star": "MUGS*CO"}),
     pytest.param(
         Product, {"images": [f"https://x.test/{i}.png" for i in range(9)]}, "images", id="product-9-images"
     ),
@@ -149,6 +179,59 @@ CASES = [
     pytest.param(Refund, {"amount": True}, "amount", id="refund-amount-boolean"),
     pytest.param(Refund, {"reason": "changed_mind"}, "reason", id="refund-reason"),
 ]
+
+
+# The boundaries Stripe accepts: each passes the local checks, at parse time and once rendered,
+# and is sent as given. Sources as in CASES above; the customer's shipping.phone has no 20-character
+# limit (only the customer's own phone has: API reference, "Create a customer"), and a charge's
+# shipping address needs no line1 (API reference, "Create a charge"; stripe-python 16.1.0's
+# ChargeCreateParamsShippingAddress, generated from Stripe's OpenAPI spec, marks it NotRequired).
+ACCEPTED = [
+    pytest.param(Charge, {"amount": 50}, id="charge-usd-minimum"),
+    pytest.param(Charge, {"amount": "50"}, id="charge-usd-minimum-as-string"),
+    pytest.param(Charge, {"amount": 30, "currency": "gbp"}, id="charge-gbp-minimum"),
+    pytest.param(Charge, {"amount": 50, "currency": "jpy"}, id="charge-jpy-minimum"),
+    pytest.param(Charge, {"amount": 17_500, "currency": "huf"}, id="charge-huf-minimum"),
+    pytest.param(Charge, {"amount": 1, "currency": "idr"}, id="charge-currency-without-published-minimum"),
+    pytest.param(Charge, {"amount": 5_120, "currency": "kwd"}, id="charge-kwd-ending-in-0"),
+    pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
+    pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
+    pytest.param(Charge, {"statement_descriptor": "10K"}, id="charge-descriptor-short-used-as-suffix"),
+    pytest.param(Charge, {"statement_descriptor_suffix": "O1234"}, id="charge-suffix-letter-and-digits"),
+    pytest.param(Charge, {"statement_descriptor_suffix": "10K RUN & co."}, id="charge-suffix-punctuation"),
+    pytest.param(
+        Charge,
+        {"shipping": {"name": "Ada", "address": {"city": "London", "country": "GB"}}},
+        id="charge-shipping-without-line1",
+    ),
+    pytest.param(
+        Customer,
+        {
+            "phone": "+44 20 7946 0000 x12",
+            "shipping": {"name": "Ada", "address": ADDRESS, "phone": "+44 20 7946 0000 ext. 123"},
+        },
+        id="customer-phone-20-and-long-shipping-phone",
+    ),
+    pytest.param(Product, {"name": "M" * 250}, id="product-name-250"),
+    pytest.param(Product, {"statement_descriptor": "MUGS1"}, id="product-descriptor-5"),
+    pytest.param(
+        Product, {"statement_descriptor": "MUG-CO.COM 24/7 #1 (UK)"[:22]}, id="product-descriptor-22"
+    ),
+]
+
+
+@pytest.mark.parametrize(("operator", "overrides"), ACCEPTED)
+def test_what_stripe_accepts_passes_the_checks_and_is_sent(
+    stripe_env: StripeEmulator,
+    operator: type[StripeBaseOperator],
+    overrides: dict[str, Any],
+) -> None:
+    task = operator(task_id="ok", **{**VALID[operator], **overrides})  # parse time: no error
+    for name, value in overrides.items():  # and once rendered: sent as given (amounts as numbers)
+        expected = int(value) if name == "amount" else value.lower() if name == "currency" else value
+        assert task.stripe_params()[name] == expected
+    assert task.execute(task_context())["id"]
+    assert stripe_env.count() == 1
 
 
 def assert_names(error: StripeValidationError, field: str) -> None:

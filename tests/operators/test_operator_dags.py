@@ -67,7 +67,7 @@ def test_every_action_in_one_run_feeding_each_other_through_xcom(
             task_id="create_customer",
             email="ada@example.com",
             name="Ada Lovelace",
-            payment_method="pm_card_visa",
+            extra_params={"source": "tok_visa"},  # a default source: Stripe charges no PaymentMethod
             metadata={"run": "{{ run_id }}"},
         )
         product = StripeCreateProductOperator(

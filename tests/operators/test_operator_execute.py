@@ -85,7 +85,7 @@ def test_charge_takes_rendered_strings_and_normalises_them(stripe_env: StripeEmu
         description="order 42",
         receipt_email="ada@example.com",
         statement_descriptor="ACME ORDER 42",
-        statement_descriptor_suffix="42",
+        statement_descriptor_suffix="ORDER 42",  # a suffix needs a letter too
         shipping={"name": "Ada", "address": ADDRESS, "carrier": "DHL", "tracking_number": "T1"},
         metadata={"order": "{{ params.order }}"},
     )
@@ -149,7 +149,14 @@ def test_refund_by_charge_and_by_payment_intent(stripe_env: StripeEmulator) -> N
         reason="requested_by_customer",
         metadata={"a": "b"},
     ).execute(task_context(task_id="refund_part"))
-    rest = StripeCreateRefundOperator(task_id="refund", payment_intent=charge["payment_intent"]).execute(
+    # Charges-API charges have no PaymentIntent (payment_intent: null), so a payment_intent refund
+    # can only be shown reaching Stripe, which knows no such PaymentIntent here.
+    with pytest.raises(StripeInvalidRequestError, match="No such payment_intent") as unknown:
+        StripeCreateRefundOperator(task_id="refund", payment_intent="pi_3MtwBwLkdIwHu7ix28a3tqPa").execute(
+            task_context(task_id="refund_by_intent")
+        )
+    assert unknown.value.param == "payment_intent"
+    rest = StripeCreateRefundOperator(task_id="refund", charge=charge["id"]).execute(
         task_context(task_id="refund_rest")
     )
     assert (partial["amount"], partial["reason"], partial["metadata"]) == (

@@ -106,6 +106,11 @@ CASES = [
     bad(Charge, "amount", amount=[100], id="charge-amount-list"),
     bad(Charge, "amount", amount=Decimal("100"), id="charge-amount-decimal-object"),
     bad(Charge, "customer", customer=123, id="charge-customer-number"),
+    # Stripe's minimum charge and three-decimal rule, once a template renders (the literal cases are
+    # in test_operator_checks.py; https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
+    bad(Charge, "amount", amount="{{ 10 * 4 }}", id="charge-amount-rendered-below-minimum"),
+    bad(Charge, "amount", amount=100, currency="{{ 'HUF' }}", id="charge-currency-rendered-huf-minimum"),
+    bad(Charge, "amount", amount="{{ 5125 }}", currency="kwd", id="charge-amount-rendered-kwd-last-digit"),
     # Partial or malformed shipping.
     bad(Charge, "shipping.name", shipping={"address": ADDRESS}, id="charge-shipping-address-only"),
     bad(
@@ -144,6 +149,19 @@ CASES = [
     bad(Product, "images[0]", images=[123], id="product-image-number"),
     bad(Product, "active", active="{{ 'maybe' }}", id="product-active-rendered"),
     bad(Product, "statement_descriptor", statement_descriptor="X" * 23, id="product-descriptor-long"),
+    bad(
+        Product,
+        "statement_descriptor",
+        statement_descriptor="{{ '12' ~ '345' }}",
+        id="product-descriptor-rendered-digits",
+    ),
+    bad(Product, "name", name="{{ 'M' * 251 }}", id="product-name-rendered-251"),
+    bad(
+        Charge,
+        "statement_descriptor_suffix",
+        statement_descriptor_suffix="{{ 'ORDER' ~ '*' }}",
+        id="charge-suffix-rendered-star",
+    ),
     # Sensors: absurd poke intervals, batch sizes, lookbacks and starts.
     bad(NewCharges, "poke_interval", poke_interval=0, id="sensor-poke-zero"),
     bad(NewCharges, "poke_interval", poke_interval=-15, id="sensor-poke-negative"),
@@ -182,6 +200,18 @@ CASES = [
     bad(Charge, "host", connection={"host": "ftp://127.0.0.1"}, id="conn-ftp"),
     bad(Customer, "max_retries", connection={"extra": {"max_retries": "many"}}, id="conn-retries-word"),
     bad(NewCharges, "timeout", connection={"extra": {"timeout": 0}}, id="conn-timeout-zero"),
+    bad(
+        Charge,
+        "stripe_version",
+        connection={"extra": {"stripe_version": "2024-6-20"}},
+        id="conn-version-typo",
+    ),
+    bad(
+        NewRefunds,
+        "stripe_version",
+        connection={"extra": {"stripe_version": "latest"}},
+        id="conn-version-word",
+    ),
 ]
 
 _counts: Counter[str] = Counter()
@@ -242,6 +272,6 @@ def test_bad_input_fails_naming_the_field_before_any_request(
 def test_every_currency_stripe_supports_is_accepted_in_any_case() -> None:
     from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES
 
-    for code in sorted(SUPPORTED_CURRENCIES):
+    for code in sorted(SUPPORTED_CURRENCIES):  # 1,000.00 HUF: above every minimum, ending in 0
         for written in (code, code.upper()):
-            Charge(task_id="ok", amount=2000, currency=written, source="tok_visa")
+            Charge(task_id="ok", amount=100_000, currency=written, source="tok_visa")

@@ -39,6 +39,7 @@ import requests
 from airflow import __version__ as airflow_version
 
 from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.airflow_cluster import AirflowCluster, wait_for
 from tests.reliability.figures import record
 from tests.reliability.key_leaks import (
@@ -53,11 +54,10 @@ from tests.reliability.key_leaks import (
     secrets_dag_source,
 )
 
-AIRFLOW_3 = int(airflow_version.split(".")[0]) >= 3
 pytestmark = [
     pytest.mark.real_airflow,
     pytest.mark.skipif(
-        not AIRFLOW_3,
+        not AIRFLOW_V_3_0_PLUS,
         reason=f"needs a real scheduler with the LocalExecutor, and Airflow {airflow_version} refuses "
         "SQLite with it ('error: cannot use SQLite with the LocalExecutor'); this test does not set up "
         "PostgreSQL",

@@ -64,4 +64,8 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
     }
 
 
-ENDPOINTS = (Endpoint("GET", "/v1/account", "account", "read", {"expand": texts()}, retrieve),)
+ENDPOINTS = (
+    Endpoint(
+        "GET", "/v1/account", "account", "read", "AccountRetrieveCurrentParams", {"expand": texts()}, retrieve
+    ),
+)

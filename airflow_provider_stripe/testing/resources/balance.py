@@ -39,4 +39,6 @@ def _funds(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency, "source_types": {"card": amount}}
 
 
-ENDPOINTS = (Endpoint("GET", "/v1/balance", "balance", "read", {"expand": texts()}, retrieve),)
+ENDPOINTS = (
+    Endpoint("GET", "/v1/balance", "balance", "read", "BalanceRetrieveParams", {"expand": texts()}, retrieve),
+)

@@ -7,22 +7,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_stripe.testing import currencies
-from airflow_provider_stripe.testing.cards import payment_method_details
+from airflow_provider_stripe.testing.cards import KnownCard, payment_method_details
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
 from airflow_provider_stripe.testing.ids import new_id
-from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_object, list_page
+from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
 from airflow_provider_stripe.testing.params import (
     ADDRESS,
-    Field,
     Schema,
     email,
     flag,
     integer,
     metadata,
     nested,
-    opaque,
     required,
+    statement_descriptor,
     text,
     texts,
 )
@@ -34,20 +33,14 @@ from airflow_provider_stripe.testing.resources.instruments import (
 )
 from airflow_provider_stripe.testing.store import Instrument
 
+# API reference, "Create a charge": shipping needs a name and an address; every address line is optional.
 _SHIPPING: Schema = {
     "name": required(text()),
-    "address": required(nested({**ADDRESS, "line1": required(text())})),
+    "address": required(nested(ADDRESS)),
     "carrier": text(),
     "phone": text(),
     "tracking_number": text(),
 }
-
-
-def _shipping(param: str, value: Any) -> Any:
-    # Stripe names the innermost missing field, shipping[address][line1], when the address is absent.
-    if isinstance(value, dict) and "name" in value:
-        value = {"address": {}, **value}
-    return nested(_SHIPPING).coerce(param, value)
 
 
 CREATE: Schema = {
@@ -58,23 +51,25 @@ CREATE: Schema = {
     "description": text(40000),
     "capture": flag(),
     "receipt_email": email(),
-    "statement_descriptor": text(22),
-    "statement_descriptor_suffix": text(22),
+    # On a card charge Stripe uses statement_descriptor as the suffix when none is given.
+    "statement_descriptor": statement_descriptor(complete=False),
+    "statement_descriptor_suffix": statement_descriptor(complete=False),
     "metadata": metadata(),
-    "shipping": Field(_shipping),
+    "shipping": nested(_SHIPPING),
     "application_fee_amount": integer(minimum=0),
     "on_behalf_of": text(),
     "transfer_group": text(),
     "expand": texts(),
-    **{name: opaque() for name in ("radar_options", "transfer_data")},
 }
 
 LIST: Schema = {**LIST_SCHEMA, "customer": text(), "payment_intent": text(), "transfer_group": text()}
 RETRIEVE: Schema = {"expand": texts()}
-REFUNDS: Schema = LIST_SCHEMA
+REFUNDS: Schema = {name: field for name, field in LIST_SCHEMA.items() if name != "created"}
 
 
-def _check_amount(amount: int, currency: str) -> None:
+def check(params: dict[str, Any]) -> None:
+    """The currency's rules for the amount (https://docs.stripe.com/currencies), and something to charge."""
+    currency, amount = params["currency"].lower(), params["amount"]
     if currency not in currencies.SUPPORTED:
         raise invalid(
             "currency",
@@ -94,14 +89,20 @@ def _check_amount(amount: int, currency: str) -> None:
             f"Amount must be no more than {currencies.format_amount(currencies.MAXIMUM_AMOUNT, currency)}",
             "amount_too_large",
         )
+    if currency in currencies.THREE_DECIMAL and amount % 10:
+        raise invalid(
+            "amount",
+            f"Invalid amount: {currency} is a three-decimal currency, so its amounts must end in 0 "
+            f"(https://docs.stripe.com/currencies#three-decimal), not {amount}.",
+        )
+    if params.get("customer") is None and params.get("source") is None:
+        raise invalid(None, "Must provide source or customer.", "parameter_missing")
 
 
 def _instrument(ctx: ApiContext, params: dict[str, Any]) -> Instrument:
     customer, source = params.get("customer"), params.get("source")
-    if customer is None and source is None:
-        raise invalid(None, "Must provide source or customer.", "parameter_missing")
     if customer is None:
-        assert source is not None
+        assert source is not None  # check() made sure
         return new_instrument(ctx, source, customer=None, param="source")
     instrument = customer_instrument(ctx, ctx.find("customer", customer, param="customer"), source)
     if instrument is None:
@@ -118,13 +119,10 @@ def _instrument(ctx: ApiContext, params: dict[str, Any]) -> Instrument:
 def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
     currency = params["currency"].lower()
     amount: int = params["amount"]
-    _check_amount(amount, currency)
     instrument = _instrument(ctx, params)
     decline = instrument.card.decline
     captured = decline is None and params.get("capture") is not False
     charge_id = new_id("ch")
-    from_payment_method = instrument.card_object is None
-    payment_intent = new_id("pi") if from_payment_method and decline is None else None
     suffix = params.get("statement_descriptor_suffix")
     charge = {
         "id": charge_id,
@@ -158,16 +156,15 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
         "livemode": ctx.livemode,
         "metadata": params.get("metadata") or {},
         "on_behalf_of": params.get("on_behalf_of"),
-        "outcome": _outcome(decline is None, decline.decline_code if decline else None),
+        "outcome": _outcome(instrument.card),
         "paid": decline is None,
-        "payment_intent": payment_intent,
+        "payment_intent": None,  # Charges-API charges have none; PaymentIntents make their own charges
         "payment_method": instrument.id,
         "payment_method_details": payment_method_details(instrument.card, amount, decline is not None),
         "receipt_email": params.get("receipt_email"),
         "receipt_number": None,
         "receipt_url": f"https://pay.stripe.com/receipts/payment/{secrets.token_urlsafe(48)}",
         "refunded": False,
-        "refunds": list_object([], False, f"/v1/charges/{charge_id}/refunds"),
         "review": None,
         "shipping": shapes.shipping(params.get("shipping"), "carrier", "tracking_number"),
         "source": instrument.card_object,
@@ -179,22 +176,26 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
         "transfer_group": params.get("transfer_group"),
     }
     ctx.save("charge", charge)
-    if payment_intent is not None:
-        ctx.ledger.charges_by_payment_intent[payment_intent] = charge_id
     if decline is not None:  # Stripe keeps the failed charge, then answers 402 naming it
         raise declined(decline, charge_id)
     return charge
 
 
-def _outcome(approved: bool, decline_code: str | None) -> dict[str, Any]:
+_RISK_SCORES = {"normal": 20, "elevated": 65}
+
+
+def _outcome(card: KnownCard) -> dict[str, Any]:
+    """Radar's verdict: the issuer's decline, or an authorisation at the card's risk level."""
+    decline = card.decline
+    approved = decline is None
     return {
         "advice_code": None if approved else "try_again_later",
         "network_advice_code": None,
         "network_decline_code": None,
         "network_status": "approved_by_network" if approved else "declined_by_network",
-        "reason": decline_code,
-        "risk_level": "normal",
-        "risk_score": 20,
+        "reason": None if decline is None else decline.decline_code,
+        "risk_level": card.risk_level,
+        "risk_score": _RISK_SCORES[card.risk_level],
         "seller_message": "Payment complete."
         if approved
         else "The bank did not return any further details with this decline.",
@@ -222,8 +223,10 @@ def list_refunds(ctx: ApiContext, params: dict[str, Any], path: Mapping[str, str
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/charges", "charge", "write", CREATE, create),
-    Endpoint("GET", "/v1/charges", "charge", "read", LIST, list_),
-    Endpoint("GET", "/v1/charges/{id}", "charge", "read", RETRIEVE, retrieve),
-    Endpoint("GET", "/v1/charges/{id}/refunds", "refund", "read", REFUNDS, list_refunds),
+    Endpoint("POST", "/v1/charges", "charge", "write", "ChargeCreateParams", CREATE, create, check),
+    Endpoint("GET", "/v1/charges", "charge", "read", "ChargeListParams", LIST, list_),
+    Endpoint("GET", "/v1/charges/{id}", "charge", "read", "ChargeRetrieveParams", RETRIEVE, retrieve),
+    Endpoint(
+        "GET", "/v1/charges/{id}/refunds", "refund", "read", "ChargeListRefundsParams", REFUNDS, list_refunds
+    ),
 )

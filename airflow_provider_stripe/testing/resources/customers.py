@@ -17,7 +17,6 @@ from airflow_provider_stripe.testing.params import (
     integer,
     metadata,
     nested,
-    opaque,
     required,
     text,
     texts,
@@ -42,9 +41,7 @@ CREATE: Schema = {
     "source": text(),
     "tax_exempt": choice("none", "exempt", "reverse"),
     "expand": texts(),
-    **{name: opaque() for name in ("cash_balance", "invoice_settings", "next_invoice_sequence", "tax",
-                                   "tax_id_data", "test_clock", "validate")},
-}  # fmt: skip
+}
 
 LIST: Schema = {**LIST_SCHEMA, "email": text(512), "test_clock": text()}
 RETRIEVE: Schema = {"expand": texts()}
@@ -109,8 +106,8 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/customers", "customer", "write", CREATE, create),
-    Endpoint("GET", "/v1/customers", "customer", "read", LIST, list_),
-    Endpoint("GET", "/v1/customers/{id}", "customer", "read", RETRIEVE, retrieve),
-    Endpoint("DELETE", "/v1/customers/{id}", "customer", "write", {}, delete),
+    Endpoint("POST", "/v1/customers", "customer", "write", "CustomerCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/customers", "customer", "read", "CustomerListParams", LIST, list_),
+    Endpoint("GET", "/v1/customers/{id}", "customer", "read", "CustomerRetrieveParams", RETRIEVE, retrieve),
+    Endpoint("DELETE", "/v1/customers/{id}", "customer", "write", "CustomerDeleteParams", {}, delete),
 )

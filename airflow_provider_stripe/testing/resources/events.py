@@ -98,8 +98,8 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) -> dic
 
 
 ENDPOINTS = (
-    Endpoint("GET", "/v1/events", "event", "read", LIST, list_),
-    Endpoint("GET", "/v1/events/{id}", "event", "read", RETRIEVE, retrieve),
+    Endpoint("GET", "/v1/events", "event", "read", "EventListParams", LIST, list_),
+    Endpoint("GET", "/v1/events/{id}", "event", "read", "EventRetrieveParams", RETRIEVE, retrieve),
 )
 
 

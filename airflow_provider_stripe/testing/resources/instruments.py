@@ -20,6 +20,7 @@ def declined(decline: Decline, charge_id: str | None = None) -> StripeAPIError:
         type="card_error",
         code=decline.code,
         decline_code=decline.decline_code,
+        param=decline.param,
         extra={"charge": charge_id} if charge_id else None,
     )
 
@@ -65,10 +66,8 @@ def customer_instrument(ctx: ApiContext, customer_record: Record, source: str | 
             )
         return instrument
     default_source = customer_record.obj["default_source"]
-    if default_source:
-        return ctx.ledger.instruments[default_source]
-    # Emulator simplification: a PaymentMethod attached at customer creation is chargeable too.
-    return next((item for item in ctx.ledger.attached.get(customer, ()) if item.card_object is None), None)
+    # A PaymentMethod attached with ``payment_method`` is not a source: Charges never use it.
+    return ctx.ledger.instruments[default_source] if default_source else None
 
 
 def detach_all(ctx: ApiContext, customer: str) -> None:

@@ -15,30 +15,30 @@ from airflow_provider_stripe.testing.params import (
     flag,
     metadata,
     non_blank_text,
-    opaque,
     required,
+    statement_descriptor,
     text,
     texts,
 )
 from airflow_provider_stripe.testing.store import Record
 
 MAX_IMAGES = 8
+MAX_NAME_LENGTH = 250
 
 CREATE: Schema = {
     "id": text(),
-    "name": required(non_blank_text()),
+    "name": required(non_blank_text(MAX_NAME_LENGTH)),  # changelog 2018-10-31
     "active": flag(),
     "description": text(40000),
     "images": texts(MAX_IMAGES),
     "url": text(),
     "unit_label": text(12),
     "shippable": flag(),
-    "statement_descriptor": text(22),
+    "statement_descriptor": statement_descriptor(complete=True),
     "tax_code": text(),
     "metadata": metadata(),
     "type": choice("good", "service"),
     "expand": texts(),
-    **{name: opaque() for name in ("default_price_data", "marketing_features", "package_dimensions")},
 }
 
 LIST: Schema = {**LIST_SCHEMA, "active": flag(), "ids": texts(), "shippable": flag(), "url": text()}
@@ -88,7 +88,7 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/products", "product", "write", CREATE, create),
-    Endpoint("GET", "/v1/products", "product", "read", LIST, list_),
-    Endpoint("GET", "/v1/products/{id}", "product", "read", RETRIEVE, retrieve),
+    Endpoint("POST", "/v1/products", "product", "write", "ProductCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/products", "product", "read", "ProductListParams", LIST, list_),
+    Endpoint("GET", "/v1/products/{id}", "product", "read", "ProductRetrieveParams", RETRIEVE, retrieve),
 )

@@ -1,7 +1,8 @@
-"""Refunds: create against a charge (or the charge behind a payment_intent), retrieve, list.
+"""Refunds: create against a charge, retrieve, list.
 
-A refund updates its charge as on Stripe: ``amount_refunded`` grows, ``refunded`` turns true once
-nothing is left, and the refund appears at the top of ``charge.refunds``.
+A refund updates its charge as on Stripe: ``amount_refunded`` grows and ``refunded`` turns true once
+nothing is left (``charge.refunds`` is built on request, by ``expand[]=refunds``). The emulator has
+no PaymentIntents, so ``payment_intent=`` names no such object.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from airflow_provider_stripe.testing.currencies import format_amount
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import invalid, resource_missing
 from airflow_provider_stripe.testing.ids import new_id
-from airflow_provider_stripe.testing.listing import DEFAULT_LIMIT, LIST_SCHEMA, field_filter, list_page
+from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
 from airflow_provider_stripe.testing.params import (
     Schema,
     choice,
@@ -56,9 +57,7 @@ def _charge(ctx: ApiContext, params: dict[str, Any]) -> Record:
             "parameters_exclusive",
         )
     if payment_intent:
-        charge_id = ctx.ledger.charges_by_payment_intent.get(payment_intent)
-        if charge_id is None:
-            raise resource_missing("payment_intent", payment_intent, param="payment_intent")
+        raise resource_missing("payment_intent", payment_intent, param="payment_intent")
     if not charge_id:
         raise invalid(
             "charge",
@@ -119,18 +118,9 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
         "transfer_reversal": None,
     }
     ctx.save("refund", refund)
-    _apply(charge, refund)
-    return refund
-
-
-def _apply(charge: dict[str, Any], refund: dict[str, Any]) -> None:
-    charge["amount_refunded"] += refund["amount"]
+    charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
-    embedded = charge["refunds"]
-    embedded["data"].insert(0, refund)
-    if len(embedded["data"]) > DEFAULT_LIMIT:
-        del embedded["data"][DEFAULT_LIMIT:]
-        embedded["has_more"] = True
+    return refund
 
 
 def retrieve(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) -> dict[str, Any]:
@@ -143,7 +133,7 @@ def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/refunds", "refund", "write", CREATE, create),
-    Endpoint("GET", "/v1/refunds", "refund", "read", LIST, list_),
-    Endpoint("GET", "/v1/refunds/{id}", "refund", "read", RETRIEVE, retrieve),
+    Endpoint("POST", "/v1/refunds", "refund", "write", "RefundCreateParams", CREATE, create),
+    Endpoint("GET", "/v1/refunds", "refund", "read", "RefundListParams", LIST, list_),
+    Endpoint("GET", "/v1/refunds/{id}", "refund", "read", "RefundRetrieveParams", RETRIEVE, retrieve),
 )

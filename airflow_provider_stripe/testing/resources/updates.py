@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint, Handler
 from airflow_provider_stripe.testing.errors import invalid
-from airflow_provider_stripe.testing.params import Field, Schema, metadata, opaque, text
+from airflow_provider_stripe.testing.params import Field, Schema, metadata
 from airflow_provider_stripe.testing.resources import charges, customers, events, products, shapes
 from airflow_provider_stripe.testing.resources.instruments import new_instrument
 from airflow_provider_stripe.testing.store import Record
@@ -58,8 +58,9 @@ def _charge_customer(ctx: ApiContext, record: Record, value: Any) -> Any:
     return ctx.find("customer", value, param="customer").id
 
 
-#: For each kind: its update parameters, and which attribute each sets how (``None``: accepted, not kept).
-_UPDATABLE: dict[str, dict[str, tuple[str, Apply] | None]] = {
+#: For each kind: the update parameters the emulator keeps, and which attribute each sets how. The
+#: other parameters Stripe accepts (stripe-python's ``*UpdateParams``) are accepted and ignored.
+_UPDATABLE: dict[str, dict[str, tuple[str, Apply]]] = {
     "customer": {
         "address": ("address", _address),
         "balance": ("balance", _as_given),
@@ -74,10 +75,6 @@ _UPDATABLE: dict[str, dict[str, tuple[str, Apply] | None]] = {
         "shipping": ("shipping", _customer_shipping),
         "source": ("default_source", _new_default_source),
         "tax_exempt": ("tax_exempt", _as_given),
-        "cash_balance": None,
-        "invoice_settings": None,
-        "tax": None,
-        "expand": None,
     },
     "product": {
         "active": ("active", _as_given),
@@ -93,7 +90,6 @@ _UPDATABLE: dict[str, dict[str, tuple[str, Apply] | None]] = {
         "tax_code": ("tax_code", _as_given),
         "unit_label": ("unit_label", _as_given),
         "url": ("url", _as_given),
-        "expand": None,
     },
     "charge": {
         "customer": ("customer", _charge_customer),
@@ -103,14 +99,13 @@ _UPDATABLE: dict[str, dict[str, tuple[str, Apply] | None]] = {
         "receipt_email": ("receipt_email", _as_given),
         "shipping": ("shipping", _charge_shipping),
         "transfer_group": ("transfer_group", _as_given),
-        "expand": None,
     },
 }
 
 _CREATE_SCHEMAS: dict[str, Schema] = {
     "customer": customers.CREATE,
-    "product": {**products.CREATE, "default_price": text()},
-    "charge": {**charges.CREATE, "fraud_details": opaque()},
+    "product": products.CREATE,
+    "charge": charges.CREATE,
 }
 
 
@@ -120,10 +115,10 @@ def _metadata_update(param: str, value: Any) -> dict[str, str]:
     return {**{key: "" for key, item in value.items() if item == ""}, **kept}
 
 
-def _schema(kind: str) -> Schema:
-    """The create endpoint's field rules for the parameters an update accepts, none of them required."""
+def _modelled(kind: str) -> Schema:
+    """The create endpoint's field rules for the update parameters it shares, none of them required."""
     create = {**_CREATE_SCHEMAS[kind], "metadata": Field(_metadata_update)}
-    return {name: replace(create[name], required=False) for name in _UPDATABLE[kind]}
+    return {name: replace(create[name], required=False) for name in _UPDATABLE[kind] if name in create}
 
 
 def _previous(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,7 +142,7 @@ def _update(kind: str) -> Handler:
         record = ctx.find(kind, path["id"], param="id", status=404)
         before = copy.deepcopy(record.obj)
         for name, value in params.items():
-            target = _UPDATABLE[kind][name]
+            target = _UPDATABLE[kind].get(name)
             if target is not None:
                 attribute, apply = target
                 record.obj[attribute] = apply(ctx, record, value)
@@ -170,8 +165,17 @@ def delete_product(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) 
 
 
 ENDPOINTS = (
-    Endpoint("POST", "/v1/customers/{id}", "customer", "write", _schema("customer"), _update("customer")),
-    Endpoint("POST", "/v1/products/{id}", "product", "write", _schema("product"), _update("product")),
-    Endpoint("POST", "/v1/charges/{id}", "charge", "write", _schema("charge"), _update("charge")),
-    Endpoint("DELETE", "/v1/products/{id}", "product", "write", {}, delete_product),
-)
+    Endpoint(
+        "POST", "/v1/customers/{id}", "customer", "write", "CustomerUpdateParams", _modelled("customer"),
+        _update("customer"),
+    ),
+    Endpoint(
+        "POST", "/v1/products/{id}", "product", "write", "ProductUpdateParams", _modelled("product"),
+        _update("product"),
+    ),
+    Endpoint(
+        "POST", "/v1/charges/{id}", "charge", "write", "ChargeUpdateParams", _modelled("charge"),
+        _update("charge"),
+    ),
+    Endpoint("DELETE", "/v1/products/{id}", "product", "write", "ProductDeleteParams", {}, delete_product),
+)  # fmt: skip
