@@ -109,9 +109,9 @@ def test_the_asset_watcher_trigger_delivers_each_event_once_and_saves_its_cursor
 
 @pytest.mark.skipif(AIRFLOW_3_3, reason=f"Airflow {airflow_version} has the asset state store")
 def test_the_asset_watcher_trigger_refuses_to_build_before_airflow_3_3() -> None:
-    from airflow_provider_stripe.exceptions import StripeValidationError
+    from airflow.exceptions import AirflowOptionalProviderFeatureException
 
-    with pytest.raises(StripeValidationError, match=r"needs Airflow 3\.3 or newer"):
+    with pytest.raises(AirflowOptionalProviderFeatureException, match=r"needs Airflow 3\.3 or newer"):
         StripeChangeFeedEventTrigger(event_types=["charge.refunded"])
 
 
