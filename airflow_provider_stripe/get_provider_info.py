@@ -27,10 +27,16 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": _modules("airflow_provider_stripe.hooks.stripe"),
         "operators": _modules("airflow_provider_stripe.operators.stripe"),
         "sensors": _modules("airflow_provider_stripe.sensors.stripe"),
-        "triggers": _modules("airflow_provider_stripe.triggers.stripe"),
-        # "transfers" is a list of {"source-integration-name", "target-integration-name",
-        # "python-module"} entries, as in Airflow's providers; add the Stripe-to-object-storage
-        # export here once its module exists (a listed module that does not import breaks discovery).
+        "triggers": _modules(
+            "airflow_provider_stripe.triggers.stripe", "airflow_provider_stripe.triggers.stripe_events"
+        ),
+        "transfers": [
+            {
+                "source-integration-name": "Stripe",
+                "target-integration-name": "Common IO",
+                "python-module": "airflow_provider_stripe.transfers.stripe_to_object_storage",
+            }
+        ],
         "integrations": [
             {
                 "integration-name": "Stripe",

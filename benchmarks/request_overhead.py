@@ -11,7 +11,10 @@ call is timed on its own and the table shows medians. Requests: ``GET /v1/balanc
 create, ``POST /v1/customers`` with an idempotency key (the hook and the SDK add one to every POST).
 The hook writes its one log line per request (Airflow's logging config, stdout sent to a file, as
 in a task). Two more rows split the hook's cost: the hook with that line switched off (logger at
-WARNING), and the bare session followed by the same log line.
+WARNING), and the bare session followed by the same log line. The bare session is requests'
+default (``trust_env``: it reads the proxy environment and ``.netrc`` again on every request); the
+hook resolves the proxy environment once, when it builds its session. Target: the hook, log line
+included, costs no more than the bare session (1.00x).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from benchlib import EmulatorProcess, Report, isolated_airflow_home, median, per
 
 Call = Callable[[], Any]
 BLOCK = 25
-TARGET_VS_REQUESTS = 1.10
+TARGET_VS_REQUESTS = 1.00
 PROVIDER_LOGGER = "airflow_provider_stripe"
 BARE = "requests.Session (bare)"
 HOOK = "StripeHook.request"

@@ -27,6 +27,7 @@ if Version(airflow_version).release >= (3, 3):
 
     from airflow_provider_stripe.triggers.stripe import StripeNewChargeEventTrigger
 
+    # [START howto_stripe_event_trigger]
     stripe_new_charges = Asset(
         name="stripe_new_charges",
         watchers=[
@@ -67,3 +68,4 @@ if Version(airflow_version).release >= (3, 3):
             return booked
 
         book_new_charges()
+    # [END howto_stripe_event_trigger]

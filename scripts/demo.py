@@ -9,9 +9,11 @@ inside that virtualenv. It:
    points the connection ``stripe_default`` at it (``AIRFLOW_CONN_STRIPE_DEFAULT``);
 3. runs, with ``dag.test()``: ``stripe_scheduled_checkout`` (product, customer, charge, refund),
    then ``stripe_new_charges`` and ``stripe_new_refunds``, whose sensors must deliver exactly the
-   charge and the refund the checkout made;
-4. prints the objects, what each sensor saw, the API calls the emulator served and where the logs
-   are. It exits non-zero if any step fails.
+   charge and the refund the checkout made,
+   all on the emulator's clock set back one day; then, on today's clock, ``stripe_export_nightly``
+   exports yesterday's charges, refunds and customers into files under the AIRFLOW_HOME;
+4. prints the objects, what each sensor saw, the files the export wrote, the API calls the
+   emulator served and where the logs are. It exits non-zero if any step fails.
 
 Airflow's own output goes to one log file per step, not to the terminal.
 """
@@ -39,6 +41,7 @@ from typing import Any, TextIO
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
 CHECKOUT, NEW_CHARGES, NEW_REFUNDS = "stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"
+EXPORT = "stripe_export_nightly"
 _STRIPE_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]+")
 
 
@@ -255,6 +258,8 @@ class Results:
     refunds: Run
     charges_seen: list[str]
     refunds_seen: list[str]
+    export: Run
+    export_root: Path
     served: list[Any]
 
 
@@ -265,6 +270,8 @@ def run_the_dags(console: Console, home: Path) -> Results:
     logs = home / "demo-logs"
     with StripeEmulator() as stripe:
         os.environ.update(stripe.env("stripe_default"))
+        export_root = home / "exports"
+        os.environ["STRIPE_EXPORT_ROOT"] = export_root.as_uri()  # read when the example DAG is parsed
         console.say(f"==> Local Stripe emulator on {stripe.base_url} (connection stripe_default)")
         with console.step("Loading Airflow and parsing the example DAGs"), output_to(logs / "parse.log"):
             airflow = Airflow(home)
@@ -272,7 +279,10 @@ def run_the_dags(console: Console, home: Path) -> Results:
         # Deployed, the sensor DAGs would already be waiting when the checkout happens, and their first
         # run counts only what is created after it starts. Here they run after the checkout, so their
         # first run is told to start from the moment the checkout began.
-        start_from = int(time.time()) - 1
+        # It all happens "yesterday" (the emulator's clock one day back), so that the nightly export,
+        # run afterwards on today's clock, has a finished day of data to export.
+        stripe.clock.set(time.time() - 86_400)
+        start_from = stripe.clock.now() - 1
         with console.step(f"Running {CHECKOUT} (product, customer, charge, refund)"):
             checkout = airflow.run(Run(CHECKOUT, logs / f"{CHECKOUT}.log"))
             check_succeeded(checkout)
@@ -283,6 +293,10 @@ def run_the_dags(console: Console, home: Path) -> Results:
         with console.step(f"Running {NEW_REFUNDS} (sensor, then one mapped task per refund)"):
             refunds = airflow.run(Run(NEW_REFUNDS, logs / f"{NEW_REFUNDS}.log"), first_run)
             refunds_seen = check_saw(refunds, "wait_for_new_refunds", checkout.xcom("refund_part")["id"])
+        stripe.clock.reset()
+        with console.step(f"Running {EXPORT} (yesterday's charges, refunds and customers to files)"):
+            export = airflow.run(Run(EXPORT, logs / f"{EXPORT}.log"))
+            check_succeeded(export)
         return Results(
             home=home,
             airflow=airflow,
@@ -293,6 +307,8 @@ def run_the_dags(console: Console, home: Path) -> Results:
             refunds=refunds,
             charges_seen=charges_seen,
             refunds_seen=refunds_seen,
+            export=export,
+            export_root=export_root,
             served=stripe.requests,
         )
 
@@ -339,6 +355,14 @@ def report(say: Any, results: Results, seconds: float) -> None:
     say("   starts. Here they ran after the checkout, so their first run got the config")
     say(f"   {conf} (when the checkout began, in epoch seconds), as with")
     say(f"   airflow dags test {NEW_CHARGES} --conf '{conf}'")
+    say()
+    export = results.export
+    say(f"4. {EXPORT} (yesterday's data interval, to files)  {export.state} in {export.seconds:.0f} s")
+    for resource in ("charges", "refunds", "customers"):
+        manifest = export.xcom(f"export_{resource}")
+        folder = results.export_root / resource / manifest["window"]["start"][:10]
+        files = ", ".join(f"{file.name} ({file.stat().st_size} B)" for file in sorted(folder.iterdir()))
+        say(f"   {resource:<9} {manifest['objects']} exported to {folder}/: {files}")
     say()
     say(f"Stripe API calls served by the emulator: {len(results.served)}")
     for (method, path, status), count in sorted(endpoint_counts(results.served).items()):

@@ -1,6 +1,8 @@
-"""A throw-away Airflow 3 deployment of real processes for end-to-end tests.
+"""A throw-away Airflow deployment of real processes for end-to-end tests.
 
-``AirflowCluster`` gives each test its own AIRFLOW_HOME and SQLite DB (never the test session's), runs
+``AirflowCluster`` gives each test its own AIRFLOW_HOME and metadata DB (never the test session's): a
+SQLite file by default, or a PostgreSQL database (``tests/deployment/services.py``), which Airflow 2's
+LocalExecutor and any CeleryExecutor need. It runs
 ``airflow db migrate``, then starts the processes a DAG run needs (an asset-watcher DAG, or any DAG run
 by a real scheduler and LocalExecutor), each in its own process group so that stopping one takes its
 children with it:
@@ -10,9 +12,11 @@ children with it:
 - ``triggerer``: runs the watcher's trigger and turns each of its events into an asset event.
 - ``scheduler`` (LocalExecutor): creates one DAG run per queued asset event and runs its tasks.
 - ``api-server --apps execution``: the Execution API that Airflow 3 task processes talk to.
+- ``worker-1``, ``worker-2``: Celery workers (with ``AIRFLOW__CORE__EXECUTOR=CeleryExecutor``).
 
-The metadata DB is read with plain ``sqlite3`` (read-only), so the test process never imports
-Airflow's ORM against a second home.
+Airflow 2 has no api-server, and its scheduler parses DAG files itself. The metadata DB is read with
+plain ``sqlite3`` (read-only) or ``psycopg2``, so the test process never imports Airflow's ORM
+against a second home.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
+
 T = TypeVar("T")
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
@@ -40,7 +46,25 @@ PROCESSES = {
     # No log servers: they would listen on all interfaces, on fixed ports.
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "triggerer": ["triggerer", "--skip-serve-logs"],
+    **{
+        worker: [
+            "celery",
+            "worker",
+            "--concurrency",
+            "2",
+            "--celery-hostname",
+            f"{worker}@%h",
+            "--skip-serve-logs",
+        ]
+        for worker in ("worker-1", "worker-2")
+    },
 }
+#: What a DAG run needs besides its executor's workers.
+CORE_PROCESSES = (
+    ("api-server", "dag-processor", "scheduler", "triggerer")
+    if AIRFLOW_V_3_0_PLUS
+    else ("scheduler", "triggerer")
+)
 
 
 def free_port() -> int:
@@ -64,9 +88,10 @@ def wait_for(what: str, check: Callable[[], T], timeout: float, interval: float 
 class AirflowCluster:
     """Airflow processes sharing one throw-away home; :meth:`stop_all` always cleans up."""
 
-    def __init__(self, home: Path, extra_env: Mapping[str, str]) -> None:
+    def __init__(self, home: Path, extra_env: Mapping[str, str], database_url: str | None = None) -> None:
         self.home = home
         self.db_path = home / "airflow.db"
+        self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.dags_folder = home / "dags"
         self.dags_folder.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
@@ -86,7 +111,7 @@ class AirflowCluster:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.home),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.db_path}",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database_url,
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -116,26 +141,24 @@ class AirflowCluster:
     # -- processes -------------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        subprocess.run(
-            [str(AIRFLOW), "db", "migrate"],
-            env=self.env,
-            cwd=self.home,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        self.cli("db", "migrate", timeout=300)
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run ``airflow <args>`` against this deployment (e.g. ``pools set``) and return its output."""
-        return subprocess.run(
+        """Run ``airflow <args>`` against this deployment (e.g. ``pools set``) and return its output;
+        a failure raises with the end of its output."""
+        done = subprocess.run(
             [str(AIRFLOW), *args],
             env=self.env,
             cwd=self.home,
-            check=True,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
+        if done.returncode:
+            raise AssertionError(
+                f"airflow {' '.join(args)} exited with {done.returncode}:\n{done.stderr[-3000:]}"
+            )
+        return done
 
     def start(self, name: str) -> subprocess.Popen[bytes]:
         """Start ``airflow <name>`` in a new process group, its output in ``<home>/<name>-<n>.log``."""
@@ -160,14 +183,21 @@ class AirflowCluster:
         process = self.processes.pop(name, None)
         if process is None:
             return
+        # Found now: once the leader is gone they belong to init. Airflow 2's task runner puts each
+        # task in a process group of its own, which a signal to the leader's group does not reach.
+        descendants = _descendants(process.pid)
         _signal_group(process.pid, sig)
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait(10)
-        # Children that outlived their leader (a trigger runner, a task supervisor) go too.
+        # Children that outlived their leader (a trigger runner, a task supervisor) go too; so does a
+        # SIGKILLed leader's whole tree, as when the machine of a worker dies.
         _signal_group(process.pid, signal.SIGKILL)
+        for pid in descendants:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def stop_all(self, timeout: float = 15) -> None:
         """SIGTERM every process group at once, SIGKILL what is left after ``timeout``."""
@@ -198,6 +228,18 @@ class AirflowCluster:
                 with suppress(ProcessLookupError):
                     os.kill(int(proc.name), signal.SIGKILL)
 
+    def owner_of(self, pid: int) -> str | None:
+        """The name of the started process that ``pid`` descends from (or is), if any."""
+        leaders = {process.pid: name for name, process in self.processes.items()}
+        while pid > 1:
+            if pid in leaders:
+                return leaders[pid]
+            try:
+                pid = _parent(pid)
+            except OSError:
+                return None
+        return None
+
     def assert_running(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
@@ -213,13 +255,20 @@ class AirflowCluster:
         return "\n".join(text[-lines:])
 
     def diagnostics(self) -> str:
-        logs = [f"===== airflow {name} =====\n{self.log_tail(name)}" for name in PROCESSES]
+        logs = [
+            f"===== airflow {name} =====\n{self.log_tail(name)}"
+            for name in PROCESSES
+            if self.log_tail(name) != "(no log)"
+        ]
         errors = [f"===== DAG import error in {row[0]} =====\n{row[1]}" for row in self.import_errors()]
         return "\n\n".join(logs + errors)
 
     # -- the metadata DB -------------------------------------------------------------------------
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (``?`` placeholders); none while the table does not exist yet."""
+        if not self.database_url.startswith("sqlite"):
+            return self._query_postgres(sql.replace("?", "%s"), params)
         if not self.db_path.exists():
             return []
         with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)) as db:
@@ -229,6 +278,46 @@ class AirflowCluster:
                 if "no such table" in str(error) or "locked" in str(error):
                     return []
                 raise
+
+    def _query_postgres(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        import psycopg2
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        connection = psycopg2.connect(
+            host=url.host, port=url.port, user=url.username, dbname=url.database, connect_timeout=10
+        )
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+        except psycopg2.errors.UndefinedTable:
+            return []
+        finally:
+            connection.close()
+
+    def run_state(self, dag_id: str) -> str | None:
+        """The state of the DAG's (first) run, once it exists; fails if a process died."""
+        self.assert_running()
+        rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? ORDER BY id", (dag_id,))
+        return str(rows[0][0]) if rows else None
+
+    def finished(self, dag_id: str) -> bool:
+        return self.run_state(dag_id) in ("success", "failed")
+
+    def task_states(self, dag_id: str) -> dict[tuple[str, int], tuple[str, int]]:
+        """(task_id, map_index) -> (state, try_number)."""
+        rows = self.query(
+            "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ?", (dag_id,)
+        )
+        return {(task_id, map_index): (state, tries) for task_id, map_index, state, tries in rows}
+
+    def xcoms(self, dag_id: str, key: str = "return_value") -> dict[tuple[str, int], Any]:
+        """(task_id, map_index) -> the XCom's value (stored as JSON text, bytes or a JSON column)."""
+        rows = self.query(
+            "SELECT task_id, map_index, value FROM xcom WHERE dag_id = ? AND key = ?", (dag_id, key)
+        )
+        return {(task_id, map_index): _json_value(value) for task_id, map_index, value in rows}
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         """The DAG's runs, oldest first, each with the asset events that triggered it."""
@@ -276,6 +365,32 @@ class AirflowCluster:
                 (asset_name,),
             )
         ]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, memoryview):
+        value = bytes(value)
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _parent(pid: int) -> int:
+    """The parent's pid: the field after the state in /proc/<pid>/stat (after the ``(comm)``)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with suppress(OSError):
+                children.setdefault(_parent(int(proc.name)), []).append(int(proc.name))
+    found, pending = [], [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 def _terminate_with_parent() -> None:

@@ -45,13 +45,13 @@ def build_call(
     path: str,
     params: Mapping[str, Any] | None = None,
     *,
-    http_library: str,
+    http_library: str = "requests",
     idempotency_key: str | None = None,
 ) -> StripeCall:
     """Describe one request: auth, pinned version, account, encoding and idempotency key.
 
-    :param http_library: the client that will send it (``requests``, ``aiohttp``), for Stripe's
-        ``X-Stripe-Client-User-Agent``.
+    :param http_library: the client that will send it (``requests``, the default, or ``aiohttp``),
+        for Stripe's ``X-Stripe-Client-User-Agent``.
 
     A POST always carries an idempotency key (the caller's, else a fresh one), so a retry of it
     can never create a second object.

@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answer to a list request: Stripe's list object, and Stripe's clock when it answered."""
+
+    body: Mapping[str, Any]
+    stripe_time: int | None = None
+
+
+def stripe_time(date: str | None) -> int | None:
+    """Stripe's clock, in epoch seconds, from the ``Date`` header of its answer (RFC 9110 5.6.7).
+
+    A watch moves its floor with this clock, never the worker's, which may be minutes off.
+    """
+    value = date
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC with no source offset
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def first_page_params(params: Mapping[str, Any] | None) -> dict[str, Any]:

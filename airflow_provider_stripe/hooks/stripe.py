@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator, Mapping
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,12 +21,19 @@ from airflow_provider_stripe.api.calls import (
     log_attempt,
     parse_answer,
 )
-from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.api.pages import (
+    Page,
+    first_page_params,
+    next_page_params,
+    page_objects,
+    stripe_time,
+)
 from airflow_provider_stripe.api.retries import async_retrying, retrying
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
+    StripeAPIError,
     StripeAuthenticationError,
     StripeConnectionError,
     StripeError,
@@ -42,18 +49,26 @@ StripeObject = dict[str, Any]
 
 
 class Reply(NamedTuple):
-    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and Stripe's clock."""
+    """Stripe's JSON object, whether Stripe replayed it for a reused idempotency key, and the
+    ``Date`` header of the answer (Stripe's clock)."""
 
     object: StripeObject
     replayed: bool
-    stripe_time: int | None = None
-    """Epoch seconds on Stripe's clock when it answered (its ``Date`` header), if it sent one."""
+    date: str | None = None
 
 
 #: Shorter "keys" are stubs (an empty field, a bare prefix), not secrets worth masking.
 _MIN_MASKED_LENGTH = 12
 _PERMISSION = re.compile(r"'(rak_[a-z_]+)'")
 _OS_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|\[SSL: \w+\] [^'\")(]+")
+
+
+def environment_proxies(url: str) -> dict[str, str]:
+    """The proxies requests would read from the environment for ``url``: ``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY`` by scheme, none when ``NO_PROXY`` exempts the host."""
+    from requests.utils import get_environ_proxies
+
+    return {scheme: proxy for scheme, proxy in get_environ_proxies(url).items() if scheme != "no"}
 
 
 def _reason(error: Exception) -> str:
@@ -104,6 +119,7 @@ class StripeHook(BaseHook):
             "backoff_initial": backoff_initial,
         }
         self._async_session: aiohttp.ClientSession | None = None
+        self._async_proxy: str | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(stripe_conn_id={self.stripe_conn_id!r})"
@@ -166,11 +182,17 @@ class StripeHook(BaseHook):
 
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`)."""
+        """One keep-alive HTTP session for all of this hook's requests (see :meth:`get_conn`).
+
+        The proxy environment is read once, here: with ``trust_env`` requests reads it again on
+        every request (and looks for a ``.netrc``), about a quarter of a loopback call.
+        """
         import requests
 
         session = requests.Session()
+        session.trust_env = False
         session.headers.update(client_headers(self.settings, "requests"))
+        session.proxies = environment_proxies(self.settings.base_url)
         session.verify = ca_bundle()
         return session
 
@@ -208,6 +230,11 @@ class StripeHook(BaseHook):
         """
         return self._exchange(method, path, params, idempotency_key).object
 
+    def list_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """GET one page of a list, with Stripe's clock from the answer (what a watch's poll needs)."""
+        reply = self._exchange("GET", path, query, None)
+        return Page(reply.object, stripe_time(reply.date))
+
     def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
 
@@ -216,10 +243,6 @@ class StripeHook(BaseHook):
         Airflow retry of a create whose first answer was lost), and nothing new was created.
         """
         return self._exchange("POST", path, params, idempotency_key)
-
-    def read(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
-        """GET ``path`` like :meth:`request`, and also say what time it was on Stripe's clock."""
-        return self._exchange("GET", path, params, None)
 
     def _exchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
@@ -249,9 +272,7 @@ class StripeHook(BaseHook):
 
     def _answered(self, call: StripeCall, answer: StripeAnswer, started: float) -> Reply:
         log_attempt(self.settings, call, time.monotonic() - started, answer=answer)
-        date = answer.headers.get("Date")
-        stripe_time = int(parsedate_to_datetime(date).timestamp()) if date else None
-        return Reply(parse_answer(call, answer), answer.replayed, stripe_time)
+        return Reply(parse_answer(call, answer), answer.replayed, answer.headers.get("Date"))
 
     def _no_answer(
         self, call: StripeCall, error: Exception, started: float, *, tls: bool
@@ -277,9 +298,10 @@ class StripeHook(BaseHook):
         """
         return (await self._aexchange(method, path, params, idempotency_key)).object
 
-    async def aread(self, path: str, params: Mapping[str, Any] | None = None) -> Reply:
-        """:meth:`read` on an event loop."""
-        return await self._aexchange("GET", path, params, None)
+    async def alist_page(self, path: str, query: Mapping[str, Any]) -> Page:
+        """:meth:`list_page` on an event loop."""
+        reply = await self._aexchange("GET", path, query, None)
+        return Page(reply.object, stripe_time(reply.date))
 
     async def _aexchange(
         self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
@@ -298,6 +320,9 @@ class StripeHook(BaseHook):
 
         if self._async_session is None:
             self._async_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context()))
+            self._async_proxy = environment_proxies(self.settings.base_url).get(
+                self.settings.base_url.partition(":")[0]
+            )
         started = time.monotonic()
         try:
             async with self._async_session.request(
@@ -306,6 +331,7 @@ class StripeHook(BaseHook):
                 data=call.body,
                 headers=dict(call.headers),
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                proxy=self._async_proxy,
             ) as response:
                 answer = StripeAnswer(response.status, response.headers, await response.read())
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -329,6 +355,17 @@ class StripeHook(BaseHook):
             page = self.request("GET", path, query)
             yield from page_objects(query, page)
             query = next_page_params(query, page)
+
+    def server_time(self, path: str) -> datetime:
+        """Stripe's clock: the ``Date`` header of a one-object page of the list at ``path``.
+
+        Reading a list the caller is about to read needs no permission beyond that list's.
+        Stripe's clock, not this machine's, decides which objects Stripe already shows.
+        """
+        now = self.list_page(path, {"limit": 1}).stripe_time
+        if now is None:
+            raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
+        return datetime.fromtimestamp(now, timezone.utc)
 
     # Typed conveniences, one per call the operators and sensors make.
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow_provider_stripe.api.pages import Page
 from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject
@@ -113,15 +114,8 @@ class Fetch:
     query: Query
 
 
-@dataclass(frozen=True)
-class Answer:
-    """Stripe's answer to a :class:`Fetch`: its object (None: no such object) and Stripe's clock."""
-
-    body: Mapping[str, Any] | None
-    stripe_time: int | None
-
-
-EventSteps = Generator[Fetch, Answer, PollResult]
+#: Stripe's answer to a :class:`Fetch` with its clock, or None for an object that is gone (404).
+EventSteps = Generator[Fetch, Page | None, PollResult]
 
 
 def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
@@ -131,9 +125,10 @@ def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
     try:
         query = next(steps)
         while True:
-            answer = yield Fetch(EVENTS_PATH, query)
-            check_retention(cursor, answer.stripe_time)
-            query = steps.send(answer.body or {})
+            page = yield Fetch(EVENTS_PATH, query)
+            assert page is not None, "the drivers let a 404 of the events list propagate"
+            check_retention(cursor, page.stripe_time)
+            query = steps.send(page)
     except StopIteration as done:
         result: PollResult = done.value
     if not events.refetch:
@@ -144,7 +139,7 @@ def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
         path = object_path(obj)
         if path is not None and path not in current:
             answer = yield Fetch(path, {})
-            current[path] = dict(answer.body) if answer.body is not None else tombstone(obj)
+            current[path] = dict(answer.body) if answer is not None else tombstone(obj)
     return replace(result, objects=[_with_current(event, current) for event in result.objects])
 
 
@@ -167,16 +162,17 @@ def _with_current(event: StripeObject, current: Mapping[str, StripeObject]) -> S
 
 
 def check_retention(cursor: Cursor, stripe_time: int | None) -> None:
-    """Fail when events newer than the cursor may already have left Stripe's 30-day window."""
+    """Fail when events the cursor has not delivered yet may already have left Stripe's 30-day window."""
     if stripe_time is None:
         return
     oldest_listed = stripe_time - int(EVENT_RETENTION.total_seconds())
-    if cursor.watermark >= oldest_listed:
+    since = undelivered_since(cursor)
+    if since >= oldest_listed:
         return
-    since, until, now = (_iso(cursor.watermark), _iso(oldest_listed), _iso(stripe_time))
+    gap_from, until, now = (_iso(since), _iso(oldest_listed), _iso(stripe_time))
     raise StripeValidationError(
         f"Stripe keeps events for 30 days, and this watch's cursor is older: events created from "
-        f"{since} to {until} are gone from Stripe (it is {now} on Stripe's clock), so any change in "
+        f"{gap_from} to {until} are gone from Stripe (it is {now} on Stripe's clock), so any change in "
         "that gap can no longer be delivered. Fill the gap with an export by data interval, e.g. "
         "StripeToObjectStorageOperator(resource='charges', window='data_interval') run over those "
         "dates (`airflow dags backfill`), then restart the watch: delete its stripe_cursor (the "
@@ -185,44 +181,52 @@ def check_retention(cursor: Cursor, stripe_time: int | None) -> None:
     )
 
 
+def undelivered_since(cursor: Cursor) -> int:
+    """The oldest ``created`` that may still hold an event the cursor has not delivered.
+
+    That is the floor (it follows Stripe's clock while the watch keeps polling, so an idle watch
+    never ages out), or, while a backlog is walked, the walk's position if older.
+    """
+    if cursor.walk_from is None:
+        return cursor.floor
+    return min(cursor.floor, cursor.delivered.get(cursor.walk_from, cursor.watermark))
+
+
 def _iso(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def run_event_poll(steps: EventSteps, read: Callable[[str, Query], Any]) -> PollResult:
-    """Drive :func:`poll_events` with a blocking ``read(path, query) -> Reply`` (``StripeHook.read``)."""
+def run_event_poll(steps: EventSteps, fetch: Callable[[str, Query], Page]) -> PollResult:
+    """Drive :func:`poll_events` with a blocking ``fetch(path, query)`` (``StripeHook.list_page``)."""
     try:
-        fetch = next(steps)
+        request = next(steps)
         while True:
             try:
-                reply = read(fetch.path, fetch.query)
+                page: Page | None = fetch(request.path, request.query)
             except StripeNotFoundError:
-                if fetch.path == EVENTS_PATH:
+                if request.path == EVENTS_PATH:
                     raise
-                reply = None
-            fetch = steps.send(_answer(reply))
+                page = None  # a refetched object Stripe no longer has
+            request = steps.send(page)
     except StopIteration as done:
         result: PollResult = done.value
         return result
 
 
-async def run_event_poll_async(steps: EventSteps, read: Callable[[str, Query], Awaitable[Any]]) -> PollResult:
-    """Drive :func:`poll_events` with an async ``read`` (``StripeHook.aread``)."""
+async def run_event_poll_async(
+    steps: EventSteps, fetch: Callable[[str, Query], Awaitable[Page]]
+) -> PollResult:
+    """Drive :func:`poll_events` with an async ``fetch`` (``StripeHook.alist_page``)."""
     try:
-        fetch = next(steps)
+        request = next(steps)
         while True:
             try:
-                reply = await read(fetch.path, fetch.query)
+                page: Page | None = await fetch(request.path, request.query)
             except StripeNotFoundError:
-                if fetch.path == EVENTS_PATH:
+                if request.path == EVENTS_PATH:
                     raise
-                reply = None
-            fetch = steps.send(_answer(reply))
+                page = None  # a refetched object Stripe no longer has
+            request = steps.send(page)
     except StopIteration as done:
         result: PollResult = done.value
         return result
-
-
-def _answer(reply: Any) -> Answer:
-    """A hook ``Reply`` (None: the object is gone) as the poll's :class:`Answer`."""
-    return Answer(None, None) if reply is None else Answer(reply.object, reply.stripe_time)

@@ -14,7 +14,10 @@ from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, PollSteps, poll
 
 DEFAULT_LOOKBACK = timedelta(minutes=5)
+DEFAULT_LOOKBACK_SECONDS = int(DEFAULT_LOOKBACK.total_seconds())
 DEFAULT_MAX_BATCH = 100
+#: Seconds between polls of a sensor, its deferred trigger and an event trigger: 5,760 a day idle.
+DEFAULT_POLL_INTERVAL = 15.0
 MAX_BATCH_LIMIT = 1000
 MAX_LOOKBACK = timedelta(days=1)
 
@@ -35,7 +38,7 @@ class Watch:
     path: str
     filters: Mapping[str, Any] = field(default_factory=dict)
     max_batch: int = DEFAULT_MAX_BATCH
-    lookback_seconds: int = int(DEFAULT_LOOKBACK.total_seconds())
+    lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS
 
     @classmethod
     def checked(

@@ -5,19 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.lineage import stripe_lineage
-from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
 from airflow_provider_stripe.polling.events import EventWatch, event_type_filters, run_event_poll
 from airflow_provider_stripe.polling.poll import PollResult, run_poll
 from airflow_provider_stripe.polling.watch import (
     DEFAULT_LOOKBACK,
     DEFAULT_MAX_BATCH,
+    DEFAULT_POLL_INTERVAL,
     Watch,
     ends_the_wait,
 )
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from airflow_provider_stripe.hooks.stripe import StripeHook
     from airflow_provider_stripe.lineage import StripeLineage
 
-CURSOR_XCOM_KEY = "stripe_cursor"
-DEFAULT_POKE_INTERVAL = 15.0
+CURSOR_XCOM_KEY = CURSOR_KEY
+DEFAULT_POKE_INTERVAL = DEFAULT_POLL_INTERVAL
 _POKE_INTERVAL_RANGE = (0.1, 7 * 24 * 3600.0)
 
 
@@ -75,6 +76,10 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self.max_batch = max_batch
         self.start_from = start_from
         self.deferrable = deferrable
+        # The cursor the last poke left, for the next poke of the same try (poke mode): after an
+        # idle poke too, its floor follows Stripe's clock, so the next poke does not list again
+        # what this one listed.
+        self._moved_cursor: tuple[tuple[Any, ...], Cursor] | None = None
 
     def check_known_values(self) -> None:
         """Fail the DAG file at parse time for a value that is already wrong.
@@ -104,12 +109,11 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        cursor = self.cursor(context)
-        found = self._poke_from(context, cursor)
+        found = self.poke(context)
         if isinstance(found, PokeReturnValue):
             return found.xcom_value
         self.defer(
-            trigger=self._trigger(cursor),
+            trigger=self._trigger(self.cursor(context)),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) if self.timeout else None,
         )
@@ -129,24 +133,22 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        return self._poke_from(context, self.cursor(context))
-
-    def _poll(self, cursor: Cursor) -> PollResult:
-        """One poll from ``cursor`` through the hook."""
-        return run_poll(self.watch.poll(cursor), lambda query: self.hook.request("GET", self.path, query))
-
-    def _poke_from(self, context: Context, cursor: Cursor) -> bool | PokeReturnValue:
         try:
-            result = self._poll(cursor)
+            result = self._poll(self.cursor(context))
         except StripeError as error:
             if ends_the_wait(error):
                 raise
             self.log.warning("Stripe poll failed; the next poke tries again: %s", error)
             return False
         self.log.info(self.watch.describe(result, self.noun))
+        self._moved_cursor = (_try_of(context), result.cursor)
         if not result.objects:
             return False
         return self._deliver(context, result)
+
+    def _poll(self, cursor: Cursor) -> PollResult:
+        """One poll from ``cursor`` through the hook."""
+        return run_poll(self.watch.poll(cursor), partial(self.hook.list_page, self.path))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Resume after the trigger fired: store its cursor and return its objects."""
@@ -168,7 +170,10 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=result.objects)
 
     def cursor(self, context: Context) -> Cursor:
-        """The cursor the latest earlier run of this task (same map index) left, else the start."""
+        """The cursor an earlier poke of this try left, else the one the latest earlier run of this
+        task (same map index) left, else the start."""
+        if self._moved_cursor is not None and self._moved_cursor[0] == _try_of(context):
+            return self._moved_cursor[1]
         ti = context["ti"]
         stored = ti.xcom_pull(
             task_ids=ti.task_id, key=CURSOR_XCOM_KEY, include_prior_dates=True, map_indexes=ti.map_index
@@ -187,6 +192,15 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         elif start == "data_interval_start":
             start = context.get("data_interval_start")
         return _epoch_seconds(start, "start_from")
+
+
+def _try_of(context: Context) -> tuple[Any, ...]:
+    """Which task try ``context`` belongs to: an idle poke's cursor is for that try's next pokes only
+    (another run, or a retry after a clear, starts from the stored cursor)."""
+    ti = context["ti"]
+    return tuple(
+        getattr(ti, name, None) for name in ("dag_id", "task_id", "run_id", "map_index", "try_number")
+    )
 
 
 def _not_given(value: Any) -> bool:
@@ -321,10 +335,10 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
         return self.events.watch
 
     def _poll(self, cursor: Cursor) -> PollResult:
-        return run_event_poll(self.events.poll(cursor), self.hook.read)
+        return run_event_poll(self.events.poll(cursor), self.hook.list_page)
 
     def _trigger(self, cursor: Cursor) -> BaseTrigger:
-        from airflow_provider_stripe.triggers.events import StripeNewEventsTrigger
+        from airflow_provider_stripe.triggers.stripe import StripeNewEventsTrigger
 
         return StripeNewEventsTrigger(
             cursor=cursor.to_json(),

@@ -141,6 +141,7 @@ class StripeServer:
             outcome = admission
         if fault is not None and fault.after_handler:
             outcome = self._fault(fault, incoming)
+        answered_at = state.clock.time()
         if latency > 0:
             await asyncio.sleep(latency)
         key = key_from_header(incoming.headers.get("Authorization"))
@@ -162,7 +163,8 @@ class StripeServer:
                 request.transport.abort()
             return web.Response()
         headers = {
-            "Date": formatdate(state.clock.time(), usegmt=True),  # Stripe's clock is the emulator's
+            # Stripe's clock, as its answers carry it: the emulator's (steerable) clock, not the host's.
+            "Date": formatdate(answered_at, usegmt=True),
             "Request-Id": incoming.request_id,
             "Stripe-Version": incoming.headers.get("Stripe-Version") or DEFAULT_API_VERSION,
             **outcome.headers,

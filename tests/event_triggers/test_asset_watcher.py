@@ -23,11 +23,8 @@ from airflow import __version__ as airflow_version
 from airflow.providers.common.compat.sdk import AirflowOptionalProviderFeatureException
 
 from airflow_provider_stripe.testing import StripeEmulator
-from airflow_provider_stripe.triggers.stripe import (
-    EVENT_CURSOR_KEY,
-    StripeNewChargeEventTrigger,
-    StripeNewRefundEventTrigger,
-)
+from airflow_provider_stripe.triggers.stripe import StripeNewChargeEventTrigger, StripeNewRefundEventTrigger
+from airflow_provider_stripe.triggers.stripe_events import EVENT_CURSOR_KEY
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.airflow_cluster import AirflowCluster, wait_for
 

@@ -26,13 +26,17 @@ from tests.example_dags.flows import EXAMPLE_DAGS, run_flow
 AIRFLOW_PACKAGE = Path(airflow.__file__).resolve().parent
 
 SENSOR_AND_SCHEDULE_DAGS = {"stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"}
+EXPORT_DAGS = {"stripe_export_nightly"}
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
 EVENT_DRIVEN = {"stripe_event_driven"}
 
 CHANGE_FEED_DAGS = {"stripe_refund_events"}  # run end to end in tests/events
 
 EXPECTED_DAG_IDS = (
-    SENSOR_AND_SCHEDULE_DAGS | CHANGE_FEED_DAGS | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
+    SENSOR_AND_SCHEDULE_DAGS
+    | EXPORT_DAGS
+    | CHANGE_FEED_DAGS
+    | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
 )
 
 # Airflow's own noise, raised whoever imports the module first; none of it is caused by a DAG file.

@@ -16,42 +16,82 @@ def objs(*pairs: tuple[str, int]) -> list[dict[str, object]]:
 
 def test_starting_cursor_has_no_lookback_before_the_start() -> None:
     cursor = Cursor.starting_at(1000)
-    assert (cursor.watermark, cursor.floor, dict(cursor.delivered)) == (1000, 1000, {})
+    assert (cursor.watermark, cursor.floor, dict(cursor.delivered), cursor.walk_from) == (
+        1000,
+        1000,
+        {},
+        None,
+    )
     assert cursor.is_new({"id": "ch_a", "created": 1000})
     assert not cursor.is_new({"id": "ch_a", "created": 999})
 
 
-def test_advance_moves_watermark_and_keeps_ids_inside_the_lookback() -> None:
-    cursor = Cursor.starting_at(1000).advance(
-        objs(("a", 1000), ("b", 1100), ("c", 1400)), lookback_seconds=300
+def test_after_moves_watermark_and_keeps_ids_above_the_floor() -> None:
+    cursor = Cursor.starting_at(1000).after(
+        objs(("a", 1000), ("b", 1100), ("c", 1400)), floor=1100, walk_from=None
     )
-    assert cursor.watermark == 1400
-    assert cursor.floor == 1100
+    assert (cursor.watermark, cursor.floor) == (1400, 1100)
     assert dict(cursor.delivered) == {"b": 1100, "c": 1400}
     assert not cursor.is_new({"id": "b", "created": 1100})
     assert cursor.is_new({"id": "late", "created": 1200})
 
 
-def test_advance_with_nothing_is_the_same_cursor() -> None:
-    cursor = Cursor.starting_at(5)
-    assert cursor.advance([], 300) is cursor
+def test_the_floor_never_goes_down() -> None:
+    cursor = Cursor.starting_at(1000).after([], floor=900, walk_from=None)
+    assert cursor == Cursor.starting_at(1000)
 
 
 def test_late_object_older_than_watermark_does_not_move_it_back() -> None:
-    cursor = Cursor.starting_at(0).advance(objs(("a", 500)), 300).advance(objs(("late", 450)), 300)
+    cursor = Cursor.starting_at(0).after(objs(("a", 500)), floor=200, walk_from=None)
+    cursor = cursor.after(objs(("late", 450)), floor=200, walk_from=None)
     assert cursor.watermark == 500
     assert set(cursor.delivered) == {"a", "late"}
 
 
 def test_json_round_trip_and_compact_form() -> None:
-    cursor = Cursor.starting_at(0).advance(objs(("a", 10), ("b", 10), ("c", 11)), 300)
+    cursor = Cursor.starting_at(0).after(objs(("a", 10), ("b", 10), ("c", 11)), floor=0, walk_from=None)
     text = cursor.to_json()
-    assert json.loads(text)["delivered"] == {"10": ["a", "b"], "11": ["c"]}
+    assert json.loads(text) == {
+        "version": 1,
+        "watermark": 11,
+        "floor": 0,
+        "delivered": {"10": ["a", "b"], "11": ["c"]},
+    }
     assert Cursor.from_json(text) == cursor
     assert Cursor.from_json(json.loads(text)) == cursor
 
 
-@pytest.mark.parametrize("bad", ["", "{", '{"version": 9}', '{"version": 1, "watermark": 1}', "[]"])
+def test_a_walking_cursor_is_version_2_and_a_caught_up_one_stays_version_1() -> None:
+    """Caught up, the cursor is written in release one's format, so that a downgrade still reads it."""
+    walking = Cursor.starting_at(0).after(objs(("a", 10)), floor=0, walk_from={"id": "a", "created": 10})
+    assert json.loads(walking.to_json())["version"] == 2
+    assert json.loads(walking.to_json())["walk_from"] == "a"
+    assert Cursor.from_json(walking.to_json()) == walking
+    assert "walk_from" not in json.loads(walking.after([], floor=5, walk_from=None).to_json())
+
+
+def test_a_cursor_of_release_one_reads_as_caught_up() -> None:
+    """The exact string release one stored in the ``stripe_cursor`` XCom (json.dumps, compact)."""
+    stored = (
+        '{"version":1,"watermark":1400,"floor":1100,"delivered":{"1100":["ch_b"],"1400":["ch_c","ch_d"]}}'
+    )
+    cursor = Cursor.from_json(stored)
+    assert cursor == Cursor(1400, 1100, {"ch_b": 1100, "ch_c": 1400, "ch_d": 1400}, walk_from=None)
+    assert cursor.to_json() == stored
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "{",
+        '{"version": 9}',
+        '{"version": 1, "watermark": 1}',
+        "[]",
+        '{"version":2,"watermark":1,"floor":1,"delivered":{}}',
+        '{"version":2,"watermark":1,"floor":1,"delivered":{},"walk_from":7}',
+    ],
+)
 def test_unreadable_cursor_says_how_to_recover(bad: str) -> None:
     with pytest.raises(StripeValidationError, match="Delete it"):
         Cursor.from_json(bad)
@@ -59,7 +99,8 @@ def test_unreadable_cursor_says_how_to_recover(bad: str) -> None:
 
 def test_size_is_bounded_by_dropping_oldest_seconds() -> None:
     burst = objs(*[(f"old{i}", 100) for i in range(MAX_REMEMBERED_IDS)])
-    cursor = Cursor.starting_at(0).advance(burst, 300).advance(objs(("new", 101)), 300)
+    cursor = Cursor.starting_at(0).after(burst, floor=0, walk_from=None)
+    cursor = cursor.after(objs(("new", 101)), floor=0, walk_from=None)
     assert len(cursor.delivered) == 1
     assert cursor.floor == 101
     assert dict(cursor.delivered) == {"new": 101}
@@ -67,6 +108,14 @@ def test_size_is_bounded_by_dropping_oldest_seconds() -> None:
 
 def test_the_watermark_second_is_never_dropped_even_if_huge() -> None:
     burst = objs(*[(f"x{i}", 100) for i in range(MAX_REMEMBERED_IDS + 10)])
-    cursor = Cursor.starting_at(0).advance(burst, 300)
+    cursor = Cursor.starting_at(0).after(burst, floor=0, walk_from=None)
     assert len(cursor.delivered) == MAX_REMEMBERED_IDS + 10
     assert cursor.floor == 0
+
+
+def test_ids_from_the_walk_position_on_are_never_dropped() -> None:
+    """While walking, ids ahead of the walk's position are what stops the walk re-delivering them."""
+    burst = objs(*[(f"x{i}", 100 + i % 3) for i in range(MAX_REMEMBERED_IDS + 30)])
+    cursor = Cursor.starting_at(0).after(burst, floor=0, walk_from={"id": "x0", "created": 100})
+    assert cursor.floor == 0
+    assert len(cursor.delivered) == MAX_REMEMBERED_IDS + 30

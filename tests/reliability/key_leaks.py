@@ -63,10 +63,15 @@ def decrypted_trigger_kwargs(db_path: Path, fernet_key: str) -> list[tuple[str, 
     stores the kwargs as a Fernet token, or as plain JSON when it has no Fernet key."""
     import sqlite3
 
-    from cryptography.fernet import Fernet
-
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)) as db:
         rows = db.execute("SELECT classpath, kwargs FROM trigger").fetchall()
+    return decrypt_trigger_rows(rows, fernet_key)
+
+
+def decrypt_trigger_rows(rows: Iterable[tuple[Any, ...]], fernet_key: str) -> list[tuple[str, str]]:
+    """(classpath, kwargs as JSON) of rows of (classpath, kwargs) read from the ``trigger`` table."""
+    from cryptography.fernet import Fernet
+
     fernet = Fernet(fernet_key.encode())
     return [
         (str(classpath), kwargs if kwargs.startswith("{") else fernet.decrypt(kwargs.encode()).decode())

@@ -2,7 +2,7 @@
 
 A real Airflow 3.3 (the ``tests/airflow_cluster.py`` harness: dag-processor, scheduler with the
 LocalExecutor, triggerer, execution API server, a throw-away AIRFLOW_HOME with SQLite) runs
-``stripe_concurrency``: ``StripeCreateCustomerOperator.partial(...).expand(email=<50 emails>)`` and
+``stripe_concurrency``: ``StripeCreateCustomerOperator.partial(...).expand(name=<50 names>)`` and
 four sensors (new charges of customer A, deferrable; of customer B, reschedule mode; new refunds of
 charge 1, deferrable; of charge 2, poke mode), all in the Airflow pool ``stripe_api``. The emulator
 answers 429 above 25 requests a second (Stripe's test-mode limit), and another integration on the
@@ -12,13 +12,14 @@ run out, the task's retries (with the same idempotency key, so never a second cu
 
 While the customers are being created, the test creates the objects each sensor waits for, in one
 batch that becomes visible in Stripe's lists at one instant. The run must succeed with exactly 50
-customers, each email once, and each sensor must return exactly its batch, once.
+customers, each name once, and each sensor must return exactly its batch, once.
 
 The same cluster runs the secrets DAG of ``key_leaks.py`` (success and failure of every kind, a
 deferred sensor with a restricted key) and the second test reads every file the deployment wrote
 (task logs, trigger logs, process logs, the SQLite DB) for the keys.
 
-On Airflow 2.11 the LocalExecutor refuses SQLite, and the test does not set up PostgreSQL: skipped.
+On Airflow 2.11 the LocalExecutor refuses SQLite: there the deployment's metadata DB is a throw-away
+PostgreSQL (``tests/deployment/services.py``), and the leak search also reads its ``pg_dump``.
 """
 
 from __future__ import annotations
@@ -27,20 +28,26 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pytest
-import requests
-from airflow import __version__ as airflow_version
 
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.airflow_cluster import CORE_PROCESSES, AirflowCluster, wait_for
+from tests.deployment.services import PostgresServer, missing_binaries
+from tests.deployment.stripe_side import (
+    SENSOR_FILTERS,
+    OtherTraffic,
+    create_sensor_batches,
+    create_sensor_targets,
+    sensors_polled,
+)
 from tests.reliability.figures import record
 from tests.reliability.key_leaks import (
     CASES,
@@ -48,7 +55,7 @@ from tests.reliability.key_leaks import (
     SENSOR_TASK,
     CanaryStripe,
     canary_key,
-    decrypted_trigger_kwargs,
+    decrypt_trigger_rows,
     files_under,
     find_leaks,
     secrets_dag_source,
@@ -56,29 +63,29 @@ from tests.reliability.key_leaks import (
 
 pytestmark = [
     pytest.mark.real_airflow,
+    # Airflow 2's LocalExecutor refuses SQLite: there the deployment runs on a throw-away PostgreSQL.
     pytest.mark.skipif(
-        not AIRFLOW_V_3_0_PLUS,
-        reason=f"needs a real scheduler with the LocalExecutor, and Airflow {airflow_version} refuses "
-        "SQLite with it ('error: cannot use SQLite with the LocalExecutor'); this test does not set up "
-        "PostgreSQL",
+        not AIRFLOW_V_3_0_PLUS and bool(missing_binaries()),
+        reason=f"Airflow 2 needs PostgreSQL for the LocalExecutor: missing {missing_binaries()}",
     ),
 ]
 
+METADATA_DB = "SQLite (Airflow 3)" if AIRFLOW_V_3_0_PLUS else "PostgreSQL (Airflow 2)"
 DAG_ID = "stripe_concurrency"
 POOL = "stripe_api"
 POOL_SLOTS = 4
 RATE_LIMIT = 25  # Stripe's test mode: 25 requests a second (live mode: 100)
 OTHER_TRAFFIC = 22  # requests a second another integration spends of the same budget
 CUSTOMERS = 50
-EMAIL_DOMAIN = "concurrency.example"
-EMAILS = [f"buyer{n:02d}@{EMAIL_DOMAIN}" for n in range(CUSTOMERS)]
+# By name: on Airflow 2, ``email`` is also BaseOperator's alert address, which ``partial()`` sets.
+NAMES = [f"concurrency buyer {n:02d}" for n in range(CUSTOMERS)]
 #: (method, path) of every request the DAG's tasks make; the test's own are other paths or methods.
 DAG_CALLS = {("POST", "/v1/customers"), ("GET", "/v1/charges"), ("GET", "/v1/refunds")}
 
 CONCURRENCY_DAG = """
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_stripe.operators.stripe import StripeCreateCustomerOperator
 from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor, StripeNewRefundSensor
@@ -98,48 +105,12 @@ SENSING = dict(
 with DAG({dag_id!r}, schedule="@once", start_date=datetime(2026, 1, 1), catchup=False):
     StripeCreateCustomerOperator.partial(
         task_id="create_customer", pool={pool!r}, retries=3, retry_delay=timedelta(seconds=2)
-    ).expand(email={emails!r})
+    ).expand(name={names!r})
     StripeNewChargeSensor(task_id="charges_of_a", customer={cus_a!r}, deferrable=True, **SENSING)
     StripeNewChargeSensor(task_id="charges_of_b", customer={cus_b!r}, mode="reschedule", **SENSING)
     StripeNewRefundSensor(task_id="refunds_of_1", charge={ch_1!r}, deferrable=True, **SENSING)
     StripeNewRefundSensor(task_id="refunds_of_2", charge={ch_2!r}, mode="poke", **SENSING)
 """
-
-
-def post(stripe: StripeEmulator, path: str, data: dict[str, Any]) -> str:
-    """Create an object as any well-behaved client would: retry 429s with the same idempotency key."""
-    headers = {"Idempotency-Key": str(uuid.uuid4())}
-    for _ in range(200):
-        response = requests.post(
-            f"{stripe.base_url}{path}", data=data, headers=headers, auth=(stripe.api_key, ""), timeout=10
-        )
-        if response.status_code != 429:
-            response.raise_for_status()
-            return str(response.json()["id"])
-        time.sleep(0.1)
-    raise AssertionError(f"POST {path} was rate-limited 200 times in a row")
-
-
-class OtherTraffic(threading.Thread):
-    """Another integration on the same Stripe account: ``GET /v1/balance`` at a steady rate."""
-
-    def __init__(self, stripe: StripeEmulator, per_second: float) -> None:
-        super().__init__(name="other-traffic", daemon=True)
-        self.stripe = stripe
-        self.interval = 1 / per_second
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        with requests.Session() as session:
-            due = time.monotonic()
-            while not self.stopping.is_set():
-                session.get(f"{self.stripe.base_url}/v1/balance", auth=(self.stripe.api_key, ""), timeout=10)
-                due += self.interval
-                self.stopping.wait(max(0.0, due - time.monotonic()))
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join()
 
 
 class TriggerWatch(threading.Thread):
@@ -158,15 +129,11 @@ class TriggerWatch(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        import sqlite3
-
         fernet_key = self.cluster.env["AIRFLOW__CORE__FERNET_KEY"]
         deferred_at: float | None = None
         while not self.stopping.wait(0.3):
-            try:
-                self.rows |= set(decrypted_trigger_kwargs(self.cluster.db_path, fernet_key))
-            except sqlite3.OperationalError:
-                continue  # no table yet, or locked for a moment
+            rows = self.cluster.query("SELECT classpath, kwargs FROM trigger")  # none while locked
+            self.rows |= set(decrypt_trigger_rows(rows, fernet_key))
             if deferred_at is None and any('"stripe_restricted"' in kwargs for _, kwargs in self.rows):
                 deferred_at = time.monotonic()
             if (
@@ -191,17 +158,17 @@ class Deployment:
     ids: dict[str, str]
     triggers: TriggerWatch
     other_traffic: OtherTraffic
+    #: The metadata DB on Airflow 2 (on Airflow 3: SQLite, a file under AIRFLOW_HOME).
+    postgres: PostgresServer | None
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with StripeEmulator(api_key=canary_key()) as stripe, CanaryStripe() as canary:
-        ids = {
-            "cus_a": post(stripe, "/v1/customers", {"name": "A", "source": "tok_visa"}),
-            "cus_b": post(stripe, "/v1/customers", {"name": "B", "source": "tok_visa"}),
-            "ch_1": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
-            "ch_2": post(stripe, "/v1/charges", {"amount": 5000, "currency": "usd", "source": "tok_visa"}),
-        }
+    with ExitStack() as services:
+        stripe = services.enter_context(StripeEmulator(api_key=canary_key()))
+        canary = services.enter_context(CanaryStripe())
+        postgres = None if AIRFLOW_V_3_0_PLUS else services.enter_context(PostgresServer())
+        ids = create_sensor_targets(stripe)
         cluster = AirflowCluster(
             tmp_path_factory.mktemp("cluster") / "airflow",
             {
@@ -209,8 +176,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 **canary.env(),
                 "AIRFLOW__CORE__PARALLELISM": "4",
             },
+            postgres.url if postgres else None,
         )
-        dag = CONCURRENCY_DAG.format(dag_id=DAG_ID, pool=POOL, emails=EMAILS, **ids)
+        dag = CONCURRENCY_DAG.format(dag_id=DAG_ID, pool=POOL, names=NAMES, **ids)
         (cluster.dags_folder / f"{DAG_ID}.py").write_text(dag)
         (cluster.dags_folder / f"{SECRETS_DAG_ID}.py").write_text(secrets_dag_source(schedule="@once"))
         other_traffic = OtherTraffic(stripe, OTHER_TRAFFIC)
@@ -219,12 +187,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             cluster.migrate()
             stripe.rate_limit(RATE_LIMIT)
             other_traffic.start()
-            for name in ("api-server", "dag-processor", "scheduler", "triggerer"):
+            for name in CORE_PROCESSES:
                 cluster.start(name)
             triggers.start()
             # Until the pool exists the scheduler leaves its tasks alone (the CLI takes a few seconds).
             cluster.cli("pools", "set", POOL, str(POOL_SLOTS), "Shared Stripe rate budget")
-            yield Deployment(cluster, stripe, canary, ids, triggers, other_traffic)
+            yield Deployment(cluster, stripe, canary, ids, triggers, other_traffic, postgres)
         except BaseException:
             print(cluster.diagnostics())
             raise
@@ -236,60 +204,9 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
             cluster.stop_all()
 
 
-def run_state(cluster: AirflowCluster, dag_id: str) -> str | None:
-    cluster.assert_running()
-    rows = cluster.query("SELECT state FROM dag_run WHERE dag_id = ?", (dag_id,))
-    return str(rows[0][0]) if rows else None
-
-
-def task_states(cluster: AirflowCluster, dag_id: str) -> dict[tuple[str, int], tuple[str, int]]:
-    """(task_id, map_index) -> (state, try_number)."""
-    rows = cluster.query(
-        "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ?", (dag_id,)
-    )
-    return {(task_id, map_index): (state, tries) for task_id, map_index, state, tries in rows}
-
-
-def xcoms(cluster: AirflowCluster, dag_id: str, key: str = "return_value") -> dict[tuple[str, int], Any]:
-    rows = cluster.query(
-        "SELECT task_id, map_index, value FROM xcom WHERE dag_id = ? AND key = ?", (dag_id, key)
-    )
-    return {(task_id, map_index): json.loads(value) for task_id, map_index, value in rows}
-
-
-def finished(cluster: AirflowCluster, dag_id: str) -> bool:
-    return run_state(cluster, dag_id) in ("success", "failed")
-
-
-def polled(stripe: StripeEmulator, path: str, name: str, value: str) -> bool:
-    return any(
-        r.method == "GET" and r.path == path and r.status == 200 and r.query.get(name) == value
-        for r in stripe.requests
-    )
-
-
-def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[str, list[str]]:
-    """What each sensor waits for, visible in Stripe's lists at one instant (so that no poll sees a
-    part of it): created on a stopped clock, each with half a second of visibility delay."""
-    stripe.clock.freeze()
-    stripe.visibility_delay = 0.5
-    try:
-
-        def charge(customer: str) -> str:
-            return post(stripe, "/v1/charges", {"amount": 1200, "currency": "usd", "customer": customer})
-
-        def refund(charge_id: str) -> str:
-            return post(stripe, "/v1/refunds", {"charge": charge_id, "amount": 700})
-
-        return {
-            "charges_of_a": [charge(ids["cus_a"]) for _ in range(3)],
-            "charges_of_b": [charge(ids["cus_b"]) for _ in range(2)],
-            "refunds_of_1": [refund(ids["ch_1"]) for _ in range(2)],
-            "refunds_of_2": [refund(ids["ch_2"])],
-        }
-    finally:
-        stripe.visibility_delay = 0
-        stripe.clock.reset()
+def as_datetime(value: str | datetime) -> datetime:
+    """A timestamp column's value: text from SQLite, a datetime from PostgreSQL."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def log_lines(cluster: AirflowCluster, dag_id: str, fragment: str) -> int:
@@ -306,37 +223,28 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
     cluster, stripe, ids = deployment.cluster, deployment.stripe, deployment.ids
 
     def customers() -> list[dict[str, Any]]:
-        return [c for c in stripe.objects("customer") if str(c.get("email", "")).endswith(EMAIL_DOMAIN)]
+        return [c for c in stripe.objects("customer") if c.get("name") in NAMES]
 
     try:
-        wait_for("the concurrency DAG run", lambda: run_state(cluster, DAG_ID), 120)
-        wait_for(
-            "every sensor's first poll",
-            lambda: (
-                polled(stripe, "/v1/charges", "customer", ids["cus_a"])
-                and polled(stripe, "/v1/charges", "customer", ids["cus_b"])
-                and polled(stripe, "/v1/refunds", "charge", ids["ch_1"])
-                and polled(stripe, "/v1/refunds", "charge", ids["ch_2"])
-            ),
-            120,
-        )
+        wait_for("the concurrency DAG run", lambda: cluster.run_state(DAG_ID), 120)
+        wait_for("every sensor's first poll", lambda: sensors_polled(stripe, SENSOR_FILTERS, ids), 120)
         wait_for("the first 10 customers", lambda: len(customers()) >= 10, 120)
         batches = create_sensor_batches(stripe, ids)
-        wait_for("the DAG run to finish", lambda: finished(cluster, DAG_ID), 240, interval=1)
+        wait_for("the DAG run to finish", lambda: cluster.finished(DAG_ID), 240, interval=1)
     finally:
         deployment.other_traffic.stop()
 
-    states = task_states(cluster, DAG_ID)
-    assert run_state(cluster, DAG_ID) == "success", {k: v for k, v in states.items() if v[0] != "success"}
+    states = cluster.task_states(DAG_ID)
+    assert cluster.run_state(DAG_ID) == "success", {k: v for k, v in states.items() if v[0] != "success"}
     assert len(states) == CUSTOMERS + 4
     assert {state for state, _ in states.values()} == {"success"}
 
-    # Exactly 50 customers, each email once, and each task's XCom holds its own.
+    # Exactly 50 customers, each name once, and each task's XCom holds its own.
     made = customers()
-    assert sorted(c["email"] for c in made) == sorted(EMAILS)
-    returned = xcoms(cluster, DAG_ID)
+    assert sorted(c["name"] for c in made) == sorted(NAMES)
+    returned = cluster.xcoms(DAG_ID)
     by_index = {index: value for (task_id, index), value in returned.items() if task_id == "create_customer"}
-    assert {index: value["email"] for index, value in by_index.items()} == dict(enumerate(EMAILS))
+    assert {index: value["name"] for index, value in by_index.items()} == dict(enumerate(NAMES))
     assert sorted(value["id"] for value in by_index.values()) == sorted(c["id"] for c in made)
 
     # Each sensor returned its batch, each object once.
@@ -357,7 +265,7 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
     ((started, ended),) = cluster.query(
         "SELECT start_date, end_date FROM dag_run WHERE dag_id = ?", (DAG_ID,)
     )
-    seconds = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+    seconds = (as_datetime(ended) - as_datetime(started)).total_seconds()
     figures = {
         "requests by the DAG": len(dag_requests),
         "429s answered to the DAG": statuses[429],
@@ -369,11 +277,11 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
         "sensor retries": sensor_retries,
         "run seconds": round(seconds, 1),
         "customers": len(made),
-        "duplicates": len(made) - len({c["email"] for c in made}),
+        "duplicates": len(made) - len({c["name"] for c in made}),
     }
     print(json.dumps(figures, indent=2))
     record(
-        "concurrency: 50 mapped creates + 4 sensors, LocalExecutor",
+        f"concurrency: 50 mapped creates + 4 sensors, LocalExecutor on {METADATA_DB}",
         f"25 rps limit ({OTHER_TRAFFIC} rps taken by other traffic), pool {POOL}={POOL_SLOTS}",
         ", ".join(f"{name} {value}" for name, value in figures.items()),
         "duplicates 0, sensor objects missed 0, repeated 0",
@@ -385,10 +293,10 @@ def test_fifty_mapped_creates_and_four_sensors_share_a_rate_limited_budget(deplo
 def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> None:
     """The secrets DAG under the scheduler: every file the deployment wrote, and the trigger rows."""
     cluster, canary = deployment.cluster, deployment.canary
-    wait_for("the secrets DAG run to finish", lambda: finished(cluster, SECRETS_DAG_ID), 240, interval=1)
+    wait_for("the secrets DAG run to finish", lambda: cluster.finished(SECRETS_DAG_ID), 240, interval=1)
     deployment.triggers.stop()
 
-    states = task_states(cluster, SECRETS_DAG_ID)
+    states = cluster.task_states(SECRETS_DAG_ID)
     for case in CASES:
         assert states[(case.task_id, -1)][0] == ("success" if case.succeeds else "failed"), case.task_id
         log = task_log(cluster, SECRETS_DAG_ID, case.task_id)
@@ -400,8 +308,8 @@ def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> No
         "SELECT rendered_fields FROM rendered_task_instance_fields WHERE dag_id = ? AND task_id = ?",
         (SECRETS_DAG_ID, "product_secret_key"),
     )
-    assert "Canary product" in rendered[0][0]
-    returned = xcoms(cluster, SECRETS_DAG_ID)
+    assert "Canary product" in json.dumps(rendered[0][0])
+    returned = cluster.xcoms(SECRETS_DAG_ID)
     assert returned[("product_secret_key", -1)]["id"].startswith("prod_")
     assert len(returned[(SENSOR_TASK, -1)]) == 1
     triggers = {kwargs: classpath for classpath, kwargs in deployment.triggers.rows}
@@ -410,6 +318,8 @@ def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> No
 
     cluster.stop_all()  # so that every log and the DB are complete on disk
     texts: dict[str, str | bytes] = dict(files_under(cluster.home))
+    if deployment.postgres:
+        texts["pg_dump of the metadata DB"] = deployment.postgres.dump()
     texts |= {f"trigger row {classpath}": kwargs for kwargs, classpath in triggers.items()}
     # Airflow 3.3.2's task supervisor also echoes each task's log lines to the scheduler's own console,
     # and masks nothing there (a control task printing its connection's password shows it in the
@@ -422,9 +332,9 @@ def test_local_executor_runs_leave_no_key_anywhere(deployment: Deployment) -> No
     assert find_leaks(keys, texts) == []
     task_logs = [name for name in texts if name.startswith("logs/dag_id=")]
     record(
-        "secrets: LocalExecutor (Airflow 3.3)",
+        f"secrets: LocalExecutor on {METADATA_DB}",
         "every case + the concurrency DAG; every file under AIRFLOW_HOME (task, trigger and process "
-        "logs but the scheduler's unmasked echo of task stdout, the SQLite DB), trigger kwargs decrypted",
+        "logs but the scheduler's unmasked echo of task stdout, the metadata DB), trigger kwargs decrypted",
         f"{len(texts)} files/rows ({len(task_logs)} task/trigger log files), {len(triggers)} trigger rows",
         "no key",
     )

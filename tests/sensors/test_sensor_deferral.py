@@ -77,7 +77,13 @@ def test_defers_then_trigger_finds_then_execute_complete_delivers(stripe_env: St
     def create_later() -> None:
         time.sleep(0.5)
         stripe_env.clock.advance(1)
-        created.extend(create_charges(stripe_env, 3))
+        # Hidden until the clock moves on, so that a poll between two creations (a loaded machine
+        # is slower than the 0.2 s poll interval) cannot split them over two events.
+        stripe_env.visibility_delay = 1
+        made = create_charges(stripe_env, 3)
+        stripe_env.visibility_delay = 0
+        created.extend(made)
+        stripe_env.clock.advance(1)
 
     created: list[str] = []
     worker = threading.Thread(target=create_later)

@@ -1,0 +1,1 @@
+"""Transfers: Stripe lists copied into Airflow's object storage (``file://``, ``s3://``, ``gs://``...)."""

@@ -1,0 +1,255 @@
+"""StripeToObjectStorageOperator: a Stripe list exported to Airflow's object storage as JSON Lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.providers.common.compat.sdk import Asset, BaseOperator, ObjectStoragePath
+
+from airflow_provider_stripe.exceptions import StripeValidationError
+from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.poll import poll, run_poll
+from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
+from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
+from airflow_provider_stripe.transfers.jsonl import (
+    DEFAULT_OBJECTS_PER_PART,
+    FORMAT,
+    Part,
+    PartWriter,
+    checked_objects_per_part,
+)
+from airflow_provider_stripe.transfers.resources import list_path
+from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
+from airflow_provider_stripe.validation import is_unrendered
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_stripe.hooks.stripe import StripeHook, StripeObject
+
+CURSOR_XCOM_KEY = "stripe_cursor"
+#: The window decides ``created`` and the walk decides paging: a caller's value would fight them.
+_RESERVED_LIST_PARAMS = ("created", "limit", "starting_after", "ending_before")
+#: An incremental run reads the news in batches of this many objects (one cursor step each).
+_INCREMENTAL_BATCH = 1000
+
+
+class StripeToObjectStorageOperator(BaseOperator):
+    """Export a Stripe list into a folder of Airflow's object storage as JSON Lines part files.
+
+    With ``window="data_interval"`` (the default) a run exports exactly the objects with
+    ``data_interval_start <= created < data_interval_end``: adjacent runs neither overlap nor leave
+    a gap, a re-run rewrites identical files and a backfill fills history. Stripe may list an object
+    a little after its ``created``, so the run waits until ``data_interval_end + lookback`` has
+    passed on Stripe's clock (its ``Date`` header) before listing, deferred (no worker slot held).
+
+    With ``window="incremental"`` a run exports everything created since the previous successful
+    run of this task (the sensors' cursor, XCom ``stripe_cursor``, one per map index).
+
+    Objects are streamed page by page into ``part-00000.jsonl`` (or ``.jsonl.gz``)... with constant
+    memory; ``manifest.json`` is written last and returned (XCom): parts with object counts, bytes
+    and sha256, the window, the resource, the API version and the account. The destination is
+    declared as an outlet Asset (a Dataset on Airflow 2) unless ``outlets`` are given.
+
+    :param resource: the Stripe list, named by its path after ``/v1/``: ``charges``, ``refunds``,
+        ``customers``, ``products``, ``events``, ``invoices``... (any list that takes a ``created``
+        filter; see ``airflow_provider_stripe.transfers.resources``).
+    :param path: the destination folder: an ``ObjectStoragePath`` or a URL such as
+        ``file:///data/stripe/charges/{{ ds }}/`` or ``s3://aws_default@bucket/stripe/{{ ds }}/``.
+        Templated.
+    :param list_params: other list parameters (filters such as ``customer``, and ``expand``).
+        Templated.
+    :param format: ``jsonl`` (default) or ``jsonl.gz``.
+    :param window: ``data_interval`` (default) or ``incremental``.
+    :param lookback: how late Stripe may list an object after its ``created`` (default 5 minutes).
+    :param objects_per_part: the most objects in one part file (default 100,000).
+    :param stripe_conn_id: the Stripe connection.
+    :param stripe_account: a connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. Templated.
+    """
+
+    template_fields: Sequence[str] = ("path", "list_params", "stripe_account")
+    template_fields_renderers: ClassVar[dict[str, str]] = {"list_params": "json"}
+    ui_color = "#635bff"
+
+    def __init__(
+        self,
+        *,
+        resource: str,
+        path: str | ObjectStoragePath,
+        list_params: Mapping[str, Any] | None = None,
+        format: str = "jsonl",
+        window: str = "data_interval",
+        lookback: timedelta | float = DEFAULT_LOOKBACK,
+        objects_per_part: int = DEFAULT_OBJECTS_PER_PART,
+        stripe_conn_id: str = "stripe_default",
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        list_path(resource)
+        checked_url(path)
+        WINDOW.check("window", window)
+        FORMAT.check("format", format)
+        checked_objects_per_part(objects_per_part)
+        lookback_seconds(lookback)
+        if not is_unrendered(list_params):
+            checked_list_params(list_params)
+        if "outlets" not in kwargs:
+            uri = asset_uri(path)
+            kwargs["outlets"] = [Asset(uri)] if uri else []
+        super().__init__(**kwargs)
+        self.resource = resource
+        self.path = path
+        self.list_params = list_params
+        self.format = format
+        self.window = window
+        self.lookback = lookback
+        self.objects_per_part = objects_per_part
+        self.stripe_conn_id = stripe_conn_id
+        self.stripe_account = stripe_account
+
+    @cached_property
+    def hook(self) -> StripeHook:
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        return StripeHook(self.stripe_conn_id, stripe_account=self.stripe_account or None)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        checked_url(self.path)
+        filters = checked_list_params(self.list_params)
+        if self.window == "incremental":
+            return self._export_incremental(context, filters)
+        interval = CreatedInterval.of_data_interval(
+            context.get("data_interval_start"), context.get("data_interval_end")
+        )
+        self._wait_until_listable(interval)
+        objects = self.hook.paginate(
+            list_path(self.resource), {**filters, "created": interval.created_filter()}
+        )
+        window = {"kind": "data_interval", **_created_bounds(interval.created_gte, interval.created_lt)}
+        return self._export(objects, window)
+
+    def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
+        """Resume after the wait for Stripe's clock: check it again, then export."""
+        return self.execute(context)
+
+    def _wait_until_listable(self, interval: CreatedInterval) -> None:
+        stripe_now = self.hook.server_time(list_path(self.resource))
+        wait = interval.seconds_until_listable(stripe_now, lookback_seconds(self.lookback))
+        if wait <= 0:
+            return
+        moment = datetime.now(timezone.utc) + timedelta(seconds=wait)
+        self.log.info(
+            "Stripe's clock says %s; objects created before %s may still appear for %s s (lookback). "
+            "Deferring until %s.",
+            stripe_now.isoformat(),
+            datetime.fromtimestamp(interval.created_lt, timezone.utc).isoformat(),
+            lookback_seconds(self.lookback),
+            moment.isoformat(),
+        )
+        self.defer(trigger=_datetime_trigger(moment), method_name="execute_complete")
+
+    def _export_incremental(self, context: Context, filters: Mapping[str, Any]) -> dict[str, Any]:
+        ti = context["ti"]
+        stored = ti.xcom_pull(
+            task_ids=ti.task_id, key=CURSOR_XCOM_KEY, include_prior_dates=True, map_indexes=ti.map_index
+        )
+        start = context.get("data_interval_start") or datetime.now(timezone.utc)
+        cursor = Cursor.from_json(stored) if stored else Cursor.starting_at(int(start.timestamp()))
+        progress: dict[str, Cursor] = {"cursor": cursor}
+        objects = self._news_since(filters, progress)
+        window = {"kind": "incremental", "created_gte": cursor.floor}
+        manifest = self._export(objects, window)
+        ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
+        return manifest
+
+    def _news_since(self, filters: Mapping[str, Any], progress: dict[str, Cursor]) -> Iterable[StripeObject]:
+        """Every object new to ``progress["cursor"]``, oldest first, one cursor batch at a time; the
+        cursor there moves past each batch once the writer has taken it."""
+        path = list_path(self.resource)
+        while True:
+            result = run_poll(
+                poll(
+                    progress["cursor"],
+                    filters,
+                    max_batch=_INCREMENTAL_BATCH,
+                    lookback_seconds=lookback_seconds(self.lookback),
+                ),
+                lambda query: self.hook.list_page(path, query),
+            )
+            yield from result.objects
+            progress["cursor"] = result.cursor
+            if len(result.objects) < _INCREMENTAL_BATCH:
+                return
+
+    def _export(self, objects: Iterable[StripeObject], window: Mapping[str, Any]) -> dict[str, Any]:
+        folder = self.path if isinstance(self.path, ObjectStoragePath) else ObjectStoragePath(self.path)
+        destination = Destination(folder)
+        destination.begin()
+        self.log.info("Exporting Stripe %s (%s) to %s", self.resource, dict(window), folder)
+        with PartWriter(destination.open_part, self.format, self.objects_per_part, self._log_part) as writer:
+            for obj in objects:
+                writer.write(obj)
+        settings = self.hook.settings
+        manifest = destination.complete(
+            writer.parts,
+            {
+                "resource": self.resource,
+                "format": self.format,
+                "window": dict(window),
+                "api_version": settings.stripe_version,
+                "account": settings.stripe_account,
+                "livemode": settings.api_key.mode == "live",
+            },
+        )
+        self.log.info(
+            "Exported %d %s in %d part(s), %d bytes; manifest written to %s",
+            manifest["objects"],
+            self.resource,
+            len(writer.parts),
+            manifest["bytes"],
+            folder,
+        )
+        return manifest
+
+    def _log_part(self, part: Part) -> None:
+        self.log.info("Wrote %s: %d %s, %d bytes", part.name, part.objects, self.resource, part.bytes)
+
+
+def checked_list_params(list_params: Any) -> dict[str, Any]:
+    """The caller's list parameters, refusing those the export itself controls."""
+    if list_params is None:
+        return {}
+    if not isinstance(list_params, Mapping):
+        raise StripeValidationError(
+            f"list_params must be a dict of Stripe list parameters, got {list_params!r}.", param="list_params"
+        )
+    for name in _RESERVED_LIST_PARAMS:
+        if name in list_params:
+            raise StripeValidationError(
+                f"list_params.{name} is set by the export itself (the window sets `created`, the walk "
+                "sets paging); remove it.",
+                param=f"list_params.{name}",
+            )
+    return dict(list_params)
+
+
+def _created_bounds(gte: int, lt: int) -> dict[str, Any]:
+    return {
+        "created_gte": gte,
+        "created_lt": lt,
+        "start": datetime.fromtimestamp(gte, timezone.utc).isoformat(),
+        "end": datetime.fromtimestamp(lt, timezone.utc).isoformat(),
+    }
+
+
+def _datetime_trigger(moment: datetime) -> Any:
+    """Airflow's own trigger that fires at ``moment`` (standard provider on 3.x, core on 2.11)."""
+    try:
+        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+    except ImportError:  # Airflow 2.11 without the standard provider
+        from airflow.triggers.temporal import DateTimeTrigger  # type: ignore[no-redef]
+    return DateTimeTrigger(moment=moment)
