@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchlib import BENCHMARKS, command_line, environment
 
-#: In the order of the README: what a DAG author feels first.
+#: In the order of docs/benchmarks.md: what a DAG author feels first.
 BENCHMARKS_IN_ORDER = (
     "import_cost",
     "request_overhead",

@@ -380,7 +380,7 @@ def report(say: Any, results: Results, seconds: float) -> None:
         say(f"   {shown} api-server --host 127.0.0.1")
     say(
         "stripe_event_driven (Airflow 3.3+) needs a running triggerer and scheduler: "
-        "see the README, 'Event-driven DAGs'."
+        "see docs/event-driven-dags.md."
     )
 
 

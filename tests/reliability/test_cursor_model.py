@@ -259,7 +259,7 @@ def test_a_burst_beyond_the_budget_keeps_the_cursor_bounded_and_loses_no_on_time
     """With a budget of 60 ids, bursts of over 100 in a second overflow it. The cursor stays within
     the budget (or the watermark's own second), no object comes twice, and every object that was
     visible at once is delivered: only a late object whose second fell out of the narrowed lookback
-    can be missed, the trade-off the README documents."""
+    can be missed, the trade-off docs/sensors.md documents."""
     with remembered_ids(SMALL_BUDGET):
         stripe = StripeList()
         run = Run(stripe, Cursor.starting_at(stripe.now), exact=False)
@@ -284,7 +284,7 @@ def test_the_real_budget_bounds_the_cursor_and_its_json() -> None:
     assert len(run.delivered) == len(set(run.delivered)) == 6000
     assert run.largest_cursor == MAX_REMEMBERED_IDS
     assert run.narrowed == 1
-    assert max(sizes) < 250_000  # "about 200 kB" in the README, with real-length ids
+    assert max(sizes) < 250_000  # "about 200 kB" in docs/sensors.md, with real-length ids
     record(
         "cursor size bound (real budget)",
         "6,000 charges in one 5-minute lookback window, batches of 1,000",
