@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_tasks_report_the_stripe_lists_they_read_and_wrote(
     stripe_emulator: StripeEmulator, tmp_path: Path
 ) -> None:
+    events_from = stripe_emulator.clock.now()  # within Stripe's 30-day event retention
     path = write_dag(
         DAG_ID,
         f"""
@@ -50,7 +51,8 @@ def test_tasks_report_the_stripe_lists_they_read_and_wrote(
             created >> found
             StripeNewChargeSensor(task_id="new_charges", start_from=0, poke_interval=0.1, timeout=30)
             StripeNewEventSensor(
-                task_id="new_events", event_types="charge.*", start_from=0, poke_interval=0.1, timeout=30
+                task_id="new_events", event_types="charge.*", start_from={events_from}, poke_interval=0.1,
+                timeout=30,
             )
         """,
     )
