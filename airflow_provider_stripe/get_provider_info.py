@@ -27,7 +27,9 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": _modules("airflow_provider_stripe.hooks.stripe"),
         "operators": _modules("airflow_provider_stripe.operators.stripe"),
         "sensors": _modules("airflow_provider_stripe.sensors.stripe"),
-        "triggers": _modules("airflow_provider_stripe.triggers.stripe"),
+        "triggers": _modules(
+            "airflow_provider_stripe.triggers.stripe", "airflow_provider_stripe.triggers.stripe_events"
+        ),
         "transfers": [
             {
                 "source-integration-name": "Stripe",

@@ -29,6 +29,7 @@ BENCHMARKS_IN_ORDER = (
     "memory",
     "deferrable_capacity",
     "latency",
+    "change_feed_cost",
 )
 #: The emulator's own throughput (plain text, not a table): shown as a code block.
 EMULATOR = "emulator_throughput"

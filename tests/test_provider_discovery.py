@@ -80,12 +80,17 @@ def test_importing_the_hook_module_does_not_import_requests() -> None:
     assert after == before
 
 
-def test_providers_triggers_lists_the_trigger_module() -> None:
+TRIGGER_MODULES = [
+    "airflow_provider_stripe.triggers.stripe",
+    "airflow_provider_stripe.triggers.stripe_events",
+]
+
+
+def test_providers_triggers_lists_the_trigger_modules() -> None:
     rows = [
         row for row in airflow_cli("providers", "triggers").splitlines() if "airflow-provider-stripe" in row
     ]
-    assert len(rows) == 1
-    assert "airflow_provider_stripe.triggers.stripe" in rows[0]
+    assert [row.split("|")[1].strip() for row in rows] == TRIGGER_MODULES
 
 
 @pytest.mark.parametrize("kind", ["hooks", "operators", "sensors", "triggers"])
@@ -93,7 +98,7 @@ def test_every_listed_module_imports(kind: str) -> None:
     import importlib
 
     modules = [module for entry in get_provider_info()[kind] for module in entry["python-modules"]]
-    assert modules == [f"airflow_provider_stripe.{kind}.stripe"]
+    assert modules == (TRIGGER_MODULES if kind == "triggers" else [f"airflow_provider_stripe.{kind}.stripe"])
     for module in modules:
         importlib.import_module(module)
 

@@ -33,6 +33,7 @@ LOOKBACK = number(
 WATCHABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "/v1/charges": {"customer": ("cus_",)},
     "/v1/refunds": {"charge": ("ch_", "py_"), "payment_intent": ("pi_",)},
+    "/v1/events": {},  # filtered by event type instead: see polling/events.py
 }
 _ID_BODY = re.compile(r"[A-Za-z0-9]+")
 

@@ -1,4 +1,4 @@
-"""Sensors that start a flow when Stripe has new charges or new refunds."""
+"""Sensors that start a flow when Stripe has new charges, new refunds or new events."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnVa
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
+from airflow_provider_stripe.polling.events import EventWatch, event_type_filters, run_event_poll
 from airflow_provider_stripe.polling.poll import PollResult, run_poll
 from airflow_provider_stripe.polling.watch import (
     DEFAULT_LOOKBACK,
@@ -25,6 +26,7 @@ from airflow_provider_stripe.validation import is_unrendered, number
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+    from airflow.triggers.base import BaseTrigger
 
     from airflow_provider_stripe.hooks.stripe import StripeHook
     from airflow_provider_stripe.lineage import StripeLineage
@@ -102,25 +104,29 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         found = self.poke(context)
         if isinstance(found, PokeReturnValue):
             return found.xcom_value
-        from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
-
         self.defer(
-            trigger=StripeNewObjectsTrigger(
-                path=self.watch.path,
-                cursor=self.cursor(context).to_json(),
-                stripe_conn_id=self.stripe_conn_id,
-                filters=dict(self.watch.filters),
-                max_batch=self.watch.max_batch,
-                lookback_seconds=self.watch.lookback_seconds,
-                poll_interval=self.poke_interval,
-            ),
+            trigger=self._trigger(self.cursor(context)),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout) if self.timeout else None,
         )
 
+    def _trigger(self, cursor: Cursor) -> BaseTrigger:
+        """The trigger that waits from ``cursor`` on the triggerer."""
+        from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
+
+        return StripeNewObjectsTrigger(
+            path=self.watch.path,
+            cursor=cursor.to_json(),
+            stripe_conn_id=self.stripe_conn_id,
+            filters=dict(self.watch.filters),
+            max_batch=self.watch.max_batch,
+            lookback_seconds=self.watch.lookback_seconds,
+            poll_interval=self.poke_interval,
+        )
+
     def poke(self, context: Context) -> bool | PokeReturnValue:
         try:
-            result = run_poll(self.watch.poll(self.cursor(context)), partial(self.hook.list_page, self.path))
+            result = self._poll(self.cursor(context))
         except StripeError as error:
             if ends_the_wait(error):
                 raise
@@ -131,6 +137,10 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         if not result.objects:
             return False
         return self._deliver(context, result)
+
+    def _poll(self, cursor: Cursor) -> PollResult:
+        """One poll from ``cursor`` through the hook."""
+        return run_poll(self.watch.poll(cursor), partial(self.hook.list_page, self.path))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Resume after the trigger fired: store its cursor and return its objects."""
@@ -268,3 +278,73 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
         self.charge = charge
         self.payment_intent = payment_intent
         self.check_known_values()
+
+
+class StripeNewEventSensor(_StripeNewObjectsSensor):
+    """Wait for new Stripe Events of the given types; return them oldest first (at most ``max_batch``).
+
+    The change feed: ``customer.updated``, ``charge.refunded``, ``product.deleted``... Same delivery
+    guarantees, modes and ``stripe_cursor`` XCom as :class:`StripeNewChargeSensor`. Stripe keeps
+    events 30 days: a cursor older than that (on Stripe's clock) fails the task naming the gap and
+    how to fill it, instead of skipping it. See ``docs/change-feed.md``.
+
+    :param event_types: 1 to 20 exact event types, or one type with a ``*`` wildcard (``"charge.*"``).
+        Templated.
+    :param refetch: replace each event's ``data.object`` (rendered in the account's API version when
+        the event happened) with the object as it is now, at the connection's pinned API version; a
+        deleted object as ``{"id", "object", "deleted": True}``. One extra request per object.
+    :param stripe_account: a connected account (``acct_...``) to watch, sent as ``Stripe-Account``;
+        overrides the connection's extra. Templated.
+    """
+
+    path = "/v1/events"
+    noun = "events"
+    filter_names = ()
+    template_fields: Sequence[str] = ("event_types", "stripe_account", "start_from")
+
+    def __init__(
+        self,
+        *,
+        event_types: str | Sequence[str],
+        refetch: bool = False,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.event_types = event_types
+        self.refetch = refetch
+        self.stripe_account = stripe_account
+        self.check_known_values()
+        if not is_unrendered(event_types):
+            event_type_filters(event_types)
+
+    @cached_property
+    def hook(self) -> StripeHook:
+        from airflow_provider_stripe.hooks.stripe import StripeHook
+
+        return StripeHook(self.stripe_conn_id, stripe_account=self.stripe_account or None)
+
+    @cached_property
+    def events(self) -> EventWatch:
+        return EventWatch.checked(self.event_types, self.max_batch, self.lookback, self.refetch)
+
+    @cached_property
+    def watch(self) -> Watch:
+        return self.events.watch
+
+    def _poll(self, cursor: Cursor) -> PollResult:
+        return run_event_poll(self.events.poll(cursor), self.hook.list_page)
+
+    def _trigger(self, cursor: Cursor) -> BaseTrigger:
+        from airflow_provider_stripe.triggers.stripe import StripeNewEventsTrigger
+
+        return StripeNewEventsTrigger(
+            cursor=cursor.to_json(),
+            event_types=self.event_types,
+            refetch=self.refetch,
+            stripe_conn_id=self.stripe_conn_id,
+            stripe_account=self.stripe_account or None,
+            max_batch=self.watch.max_batch,
+            lookback_seconds=self.watch.lookback_seconds,
+            poll_interval=self.poke_interval,
+        )

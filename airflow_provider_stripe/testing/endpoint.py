@@ -30,6 +30,10 @@ class ApiContext:
     visibility_delay: float
     account_id: str
     next_seq: Callable[[], int]
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    connected_account: str | None = None
+    """The ``Stripe-Account`` a platform acts as, if any (its objects live in their own ledger)."""
 
     @property
     def created(self) -> int:

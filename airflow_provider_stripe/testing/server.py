@@ -257,13 +257,17 @@ class StripeServer:
         """Run the endpoint and save its result (success or error alike) under the idempotency key."""
         state, incoming = self._state, admitted.incoming
         now = state.clock.time()
+        connected_account = None if admitted.account_id == state.account_id else admitted.account_id
         context = ApiContext(
-            ledger=state.store.ledger(admitted.key.livemode),
+            ledger=state.store.ledger(admitted.key.livemode, connected_account),
             livemode=admitted.key.livemode,
             now=now,
             visibility_delay=state.visibility_delay,
             account_id=admitted.account_id,
             next_seq=state.store.next_seq,
+            request_id=incoming.request_id,
+            idempotency_key=incoming.idempotency_key if incoming.method == "POST" else None,
+            connected_account=connected_account,
         )
 
         def run() -> Outcome:

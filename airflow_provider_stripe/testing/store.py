@@ -130,7 +130,13 @@ class Instrument:
     """The ``card`` object for card sources; PaymentMethods have none."""
 
 
-KINDS = {"charge": "charge", "customer": "customer", "refund": "refund", "product": "product"}
+KINDS = {
+    "charge": "charge",
+    "customer": "customer",
+    "refund": "refund",
+    "product": "product",
+    "event": "event",
+}
 """Stored kinds and the noun Stripe's "No such ..." messages use for them."""
 
 
@@ -151,14 +157,20 @@ class Ledger:
 
 
 class ObjectStore:
-    """Both modes' ledgers and the creation counter that orders objects made in the same second."""
+    """Each account's and mode's ledger, and the creation counter that orders objects made in the same second.
+
+    The platform account's ledgers are under ``None``; a connected account (``Stripe-Account``) has its own.
+    """
 
     def __init__(self) -> None:
         self._seq = itertools.count()
-        self._ledgers = {False: Ledger(), True: Ledger()}
+        self._ledgers: dict[tuple[str | None, bool], Ledger] = {
+            (None, False): Ledger(),
+            (None, True): Ledger(),
+        }
 
-    def ledger(self, livemode: bool) -> Ledger:
-        return self._ledgers[livemode]
+    def ledger(self, livemode: bool, connected_account: str | None = None) -> Ledger:
+        return self._ledgers.setdefault((connected_account, livemode), Ledger())
 
     def next_seq(self) -> int:
         return next(self._seq)

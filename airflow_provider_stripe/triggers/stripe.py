@@ -1,4 +1,5 @@
-"""The deferrable sensors' trigger: the async side of StripeNewChargeSensor / StripeNewRefundSensor.
+"""The deferrable sensors' triggers: the async side of StripeNewChargeSensor / StripeNewRefundSensor
+(:class:`StripeNewObjectsTrigger`) and of StripeNewEventSensor (:class:`StripeNewEventsTrigger`).
 
 The event triggers of event-driven DAGs (Airflow 3.3+) live in
 :mod:`airflow_provider_stripe.triggers.stripe_events`; their public names are importable from here too.
@@ -8,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
-from functools import partial
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_stripe.exceptions import StripeError
 from airflow_provider_stripe.polling.cursor import Cursor
-from airflow_provider_stripe.polling.poll import run_poll_async
+from airflow_provider_stripe.polling.events import EVENTS_PATH, event_type_filters
 from airflow_provider_stripe.polling.watch import (
     DEFAULT_LOOKBACK_SECONDS,
     DEFAULT_MAX_BATCH,
@@ -24,13 +24,17 @@ from airflow_provider_stripe.polling.watch import (
     Watch,
     ends_the_wait,
 )
+from airflow_provider_stripe.triggers.polls import PollsStripe, PollsStripeEvents
 from airflow_provider_stripe.triggers.stripe_events import (
+    StripeChangeFeedEventTrigger,
     StripeNewChargeEventTrigger,
     StripeNewRefundEventTrigger,
 )
 
 __all__ = [
+    "StripeChangeFeedEventTrigger",
     "StripeNewChargeEventTrigger",
+    "StripeNewEventsTrigger",
     "StripeNewObjectsTrigger",
     "StripeNewRefundEventTrigger",
     "error_event",
@@ -38,7 +42,7 @@ __all__ = [
 ]
 
 
-class StripeNewObjectsTrigger(BaseTrigger):
+class StripeNewObjectsTrigger(PollsStripe, BaseTrigger):
     """Poll a Stripe list on the triggerer until something new shows up; holds no worker slot.
 
     Fires one event: ``{"status": "success", "objects": [...oldest first...], "cursor": "<json>"}``
@@ -87,11 +91,9 @@ class StripeNewObjectsTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
         watch = Watch(self.path, self.filters, self.max_batch, self.lookback_seconds)
         cursor = Cursor.from_json(self.cursor)
-        hook = StripeHook(self.stripe_conn_id)
+        hook = self._hook()
         try:
             while True:
                 # Fixed-rate polling: a poll's own round trip does not push the next one back, so
@@ -99,7 +101,7 @@ class StripeNewObjectsTrigger(BaseTrigger):
                 # 86,400 / poll_interval calls.
                 started = time.monotonic()
                 try:
-                    result = await run_poll_async(watch.poll(cursor), partial(hook.alist_page, watch.path))
+                    result = await self._poll_once(hook, watch, cursor)
                 except StripeError as error:
                     if ends_the_wait(error):
                         yield TriggerEvent(error_event(error))
@@ -124,6 +126,47 @@ class StripeNewObjectsTrigger(BaseTrigger):
                 await asyncio.sleep(max(0.0, started + self.poll_interval - time.monotonic()))
         finally:
             await hook.aclose()
+
+
+class StripeNewEventsTrigger(PollsStripeEvents, StripeNewObjectsTrigger):
+    """Poll ``/v1/events`` on the triggerer until new events of ``event_types`` show up (one trigger
+    event, as :class:`StripeNewObjectsTrigger`); what ``StripeNewEventSensor`` defers to.
+
+    :param event_types: 1 to 20 event types, or one with a ``*`` wildcard.
+    :param refetch: replace each event's object with its current version (see the sensor).
+    :param stripe_account: the connected account to act as (``Stripe-Account``), if any.
+    """
+
+    def __init__(
+        self,
+        *,
+        cursor: str,
+        event_types: str | Sequence[str],
+        refetch: bool = False,
+        stripe_account: str | None = None,
+        stripe_conn_id: str = "stripe_default",
+        max_batch: int = DEFAULT_MAX_BATCH,
+        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        super().__init__(
+            path=EVENTS_PATH,
+            cursor=cursor,
+            stripe_conn_id=stripe_conn_id,
+            filters=event_type_filters(event_types),
+            max_batch=max_batch,
+            lookback_seconds=lookback_seconds,
+            poll_interval=poll_interval,
+        )
+        self.event_types = [event_types] if isinstance(event_types, str) else list(event_types)
+        self.refetch = refetch
+        self.stripe_account = stripe_account
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        classpath, kwargs = super().serialize()
+        del kwargs["path"], kwargs["filters"]
+        kwargs.update(event_types=self.event_types, refetch=self.refetch, stripe_account=self.stripe_account)
+        return classpath, kwargs
 
 
 def error_event(error: StripeError) -> dict[str, Any]:

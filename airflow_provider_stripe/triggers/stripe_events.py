@@ -13,7 +13,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
-from airflow_provider_stripe.polling.poll import PollResult, run_poll_async
+from airflow_provider_stripe.polling.events import EVENTS_PATH, EventWatch
+from airflow_provider_stripe.polling.poll import PollResult
 from airflow_provider_stripe.polling.watch import (
     DEFAULT_LOOKBACK_SECONDS,
     DEFAULT_MAX_BATCH,
@@ -21,6 +22,7 @@ from airflow_provider_stripe.polling.watch import (
     Watch,
     ends_the_wait,
 )
+from airflow_provider_stripe.triggers.polls import PollsStripe, PollsStripeEvents
 from airflow_provider_stripe.version_compat import require_airflow
 
 try:  # Airflow 3.0+
@@ -95,7 +97,7 @@ class _PollTurns(_ProducerBase):
                 await turn.save_cursor()
 
 
-class _StripeNewObjectsEventTrigger(_EventTriggerBase):
+class _StripeNewObjectsEventTrigger(PollsStripe, _EventTriggerBase):
     """Fire one event per batch of new objects, forever, for an ``AssetWatcher``.
 
     The cursor lives in the watched asset's state store (Airflow 3.3+) and is saved only after the
@@ -152,11 +154,9 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """Poll once per turn; a turn that finds news yields their event and carries the new cursor."""
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
         store = self._state_store()
         cursor = await self._load_cursor(store)
-        hook = StripeHook(self.stripe_conn_id)
+        hook = self._hook()
         try:
             async for turn in shared_stream:
                 try:
@@ -195,7 +195,7 @@ class _StripeNewObjectsEventTrigger(_EventTriggerBase):
         """One poll; None when it failed. A watcher has no task to fail, and the triggerer restarts
         a trigger that raises within a second or two, so failures are logged and polled through."""
         try:
-            return await run_poll_async(self.watch.poll(cursor), partial(hook.alist_page, self.watch.path))
+            return await self._poll_once(hook, self.watch, cursor)
         except StripeError as error:
             if ends_the_wait(error):
                 self.log.error(
@@ -257,3 +257,43 @@ class StripeNewRefundEventTrigger(_StripeNewObjectsEventTrigger):
 
     path = "/v1/refunds"
     filter_names = ("charge", "payment_intent")
+
+
+class StripeChangeFeedEventTrigger(PollsStripeEvents, _StripeNewObjectsEventTrigger):
+    """Event trigger for ``AssetWatcher`` (Airflow 3.3+): one event per batch of new Stripe Events.
+
+    ``{"objects": [...events, oldest first...]}``, with the cursor in the asset's state store, as
+    :class:`StripeNewChargeEventTrigger`. A cursor older than Stripe's 30-day retention is logged as
+    an error on every poll (a watcher has no task to fail); see ``docs/change-feed.md``.
+
+    :param event_types: 1 to 20 event types, or one with a ``*`` wildcard (``"charge.*"``).
+    :param refetch: replace each event's object with its current version at the pinned API version.
+    :param stripe_account: the connected account to act as (``Stripe-Account``), if any.
+    :param stripe_conn_id: the Stripe connection.
+    :param poll_interval: seconds between polls (default 15).
+    :param max_batch: the most events per trigger event.
+    :param lookback_seconds: how late an event may show up in Stripe's list and still be delivered.
+    :param start_from: epoch seconds to start from on the very first run (default: now).
+    """
+
+    path = EVENTS_PATH
+    filter_names = ()
+
+    def __init__(
+        self,
+        *,
+        event_types: str | Sequence[str],
+        refetch: bool = False,
+        stripe_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.watch = EventWatch.checked(event_types, self.max_batch, self.lookback_seconds, refetch).watch
+        self.event_types = [event_types] if isinstance(event_types, str) else list(event_types)
+        self.refetch = refetch
+        self.stripe_account = stripe_account
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        classpath, kwargs = super().serialize()
+        kwargs.update(event_types=self.event_types, refetch=self.refetch, stripe_account=self.stripe_account)
+        return classpath, kwargs

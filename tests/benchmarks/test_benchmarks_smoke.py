@@ -16,6 +16,7 @@ QUICK = [
     "memory",
     "deferrable_capacity",
     "latency",
+    "change_feed_cost",
 ]
 
 

@@ -30,7 +30,14 @@ EXPORT_DAGS = {"stripe_export_nightly"}
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
 EVENT_DRIVEN = {"stripe_event_driven"}
 
-EXPECTED_DAG_IDS = SENSOR_AND_SCHEDULE_DAGS | EXPORT_DAGS | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
+CHANGE_FEED_DAGS = {"stripe_refund_events"}  # run end to end in tests/events
+
+EXPECTED_DAG_IDS = (
+    SENSOR_AND_SCHEDULE_DAGS
+    | EXPORT_DAGS
+    | CHANGE_FEED_DAGS
+    | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
+)
 
 # Airflow's own noise, raised whoever imports the module first; none of it is caused by a DAG file.
 AIRFLOW_NOISE = (

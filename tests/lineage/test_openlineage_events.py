@@ -32,6 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_tasks_report_the_stripe_lists_they_read_and_wrote(
     stripe_emulator: StripeEmulator, tmp_path: Path
 ) -> None:
+    events_from = stripe_emulator.clock.now()  # within Stripe's 30-day event retention
     path = write_dag(
         DAG_ID,
         f"""
@@ -42,17 +43,21 @@ def test_tasks_report_the_stripe_lists_they_read_and_wrote(
             StripeCreateCustomerOperator,
             StripeFindCustomerOperator,
         )
-        from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor
+        from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor, StripeNewEventSensor
 
         with DAG({DAG_ID!r}, schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC")):
             created = StripeCreateCustomerOperator(task_id="create_customer", email="jenny@example.com")
             found = StripeFindCustomerOperator(task_id="find_customer", email="jenny@example.com")
             created >> found
             StripeNewChargeSensor(task_id="new_charges", start_from=0, poke_interval=0.1, timeout=30)
+            StripeNewEventSensor(
+                task_id="new_events", event_types="charge.*", start_from={events_from}, poke_interval=0.1,
+                timeout=30,
+            )
         """,
     )
     load_dag(path, DAG_ID)  # parses cleanly, and migrates the DB once
-    create_charges(stripe_emulator, 1)  # for the sensor to find at once
+    create_charges(stripe_emulator, 1)  # for the sensors to find at once (a charge, its charge.succeeded)
     events_file = tmp_path / "events.jsonl"
     env = {
         **os.environ,
@@ -79,6 +84,7 @@ def test_tasks_report_the_stripe_lists_they_read_and_wrote(
     assert completed["create_customer"] == ([], [("stripe://test", "customers")])
     assert completed["find_customer"] == ([("stripe://test", "customers")], [])
     assert completed["new_charges"] == ([("stripe://test", "charges")], [])
+    assert completed["new_events"] == ([("stripe://test", "events")], [])
 
 
 def completed_tasks(events_file: Path) -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
