@@ -176,9 +176,15 @@ def running_pid(cluster: AirflowCluster, task_id: str, map_index: int = -1) -> i
 def kill_worker_running(deployment: Deployment, task_id: str, map_index: int = -1) -> str:
     """SIGKILL the Celery worker (its whole process group) that runs the task; start a new one."""
     cluster = deployment.cluster
-    pid = wait_for(f"{task_id}[{map_index}] to run", lambda: running_pid(cluster, task_id, map_index), 120)
-    worker = cluster.owner_of(pid)
-    assert worker in WORKERS, f"{task_id} runs in pid {pid}, not under a worker ({worker})"
+
+    def running_worker() -> str | None:
+        # The row's pid can be a try that just ended (a retry is queued, the row still says running):
+        # only a live process under one of the workers counts.
+        pid = running_pid(cluster, task_id, map_index)
+        worker = cluster.owner_of(pid) if pid else None
+        return worker if worker in WORKERS else None
+
+    worker = wait_for(f"{task_id}[{map_index}] to run under a worker", running_worker, 120)
     cluster.stop(worker, signal.SIGKILL)
     deployment.kills.append(f"{worker} during {task_id}[{map_index}]")
     cluster.start(worker)
