@@ -289,12 +289,14 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
     how to fill it, instead of skipping it. See ``docs/change-feed.md``.
 
     :param event_types: 1 to 20 exact event types, or one type with a ``*`` wildcard (``"charge.*"``).
-        Templated.
+        (templated)
     :param refetch: replace each event's ``data.object`` (rendered in the account's API version when
         the event happened) with the object as it is now, at the connection's pinned API version; a
         deleted object as ``{"id", "object", "deleted": True}``. One extra request per object.
     :param stripe_account: a connected account (``acct_...``) to watch, sent as ``Stripe-Account``;
-        overrides the connection's extra. Templated.
+        overrides the connection's extra. (templated)
+    :param start_from: with no cursor yet, deliver events created since then, as for
+        :class:`StripeNewChargeSensor`; at most 30 days back on Stripe's clock. (templated)
     """
 
     path = "/v1/events"

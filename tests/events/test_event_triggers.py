@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -72,7 +71,7 @@ def test_the_asset_watcher_trigger_delivers_each_event_once_and_saves_its_cursor
 ) -> None:
     from airflow.triggers.shared_stream import AdvanceItem
 
-    from tests.event_triggers.test_event_trigger_cursor import MemoryStateStore, outcome, turns_of
+    from tests.event_triggers.test_event_trigger_cursor import MemoryStateStore, filtered, outcome
 
     stripe_emulator.clock.freeze()
     start = stripe_emulator.clock.now()
@@ -88,17 +87,10 @@ def test_the_asset_watcher_trigger_delivers_each_event_once_and_saves_its_cursor
         trigger.trigger_id = 7
         trigger.asset_state_store = store
         producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
-        turns: list[Any] = []
-
-        async def recorded() -> AsyncIterator[Any]:
-            async for turn in turns_of(producer, limit):
-                turns.append(turn)
-                yield turn
-
-        batches = []
-        async for event in trigger.filter_shared_stream(recorded()):
-            batches.append([e["type"] for e in event.payload["objects"]])
-            await producer.advance([AdvanceItem(turns[-1], outcome(stored=True))])
+        events, turns = filtered(trigger, producer, limit)
+        batches = [[e["type"] for e in event.payload["objects"]] async for event in events]
+        # Airflow advances each turn, in order, once the filter has moved past it.
+        await producer.advance([AdvanceItem(turn, outcome(stored=True)) for turn in turns])
         return batches
 
     assert asyncio.run(deliver(2)) == [["charge.succeeded", "charge.refunded"]]
