@@ -141,8 +141,13 @@ class Run:
             self.narrowed += 1
         self.cursor = Cursor.from_json(result.cursor.to_json())
         assert self.cursor == result.cursor
-        watermark_second = sum(1 for c in self.cursor.delivered.values() if c == self.cursor.watermark)
-        bound = max(cursor_module.MAX_REMEMBERED_IDS, watermark_second)
+        # Ids from the watermark's second, or from the walk's position if older, are never dropped:
+        # they are what stops a re-delivery (polling/cursor.py); only the rest is held to the budget.
+        keep_from = self.cursor.watermark
+        if self.cursor.walk_from in self.cursor.delivered:
+            keep_from = min(keep_from, self.cursor.delivered[self.cursor.walk_from])
+        protected = sum(1 for c in self.cursor.delivered.values() if c >= keep_from)
+        bound = max(cursor_module.MAX_REMEMBERED_IDS, protected)
         assert len(self.cursor.delivered) <= bound, "the cursor outgrew its budget"
         self.largest_cursor = max(self.largest_cursor, len(self.cursor.delivered))
         return result
