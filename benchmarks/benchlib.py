@@ -2,8 +2,10 @@
 emulator in its own process, fast seeding, and a task-instance stand-in for sensor pokes.
 
 Not a benchmark itself. The scripts import it as ``benchlib`` (they run as ``python benchmarks/x.py``,
-so this directory is on ``sys.path``). Nothing here imports Airflow: a script first calls
-:func:`isolated_airflow_home`, then imports Airflow and the provider inside its functions.
+so this directory is on ``sys.path``); importing it puts the checkout first on the path, so a script
+measures the code in front of you, not an older installed copy. Nothing here imports Airflow: a
+script first calls :func:`isolated_airflow_home`, then imports Airflow and the provider inside its
+functions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
+
+# Measure the checkout, not whatever copy of the provider is installed (as the tests do); the
+# scripts' subprocesses inherit it through PYTHONPATH.
+sys.path.insert(0, str(ROOT))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 # -- statistics ----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -18,6 +20,7 @@ from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.exceptions import StripeError
 
 log = logging.getLogger("airflow_provider_stripe")
+T = TypeVar("T")
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -48,11 +51,37 @@ def _policy(settings: ClientSettings) -> dict[str, object]:
     }
 
 
-def retrying(settings: ClientSettings) -> Retrying:
-    """The retry loop of the sync hook."""
-    return Retrying(**_policy(settings))  # type: ignore[arg-type]
+def send_with_retries(settings: ClientSettings, send: Callable[[], T]) -> T:
+    """``send()``, sent again as the policy allows when it fails.
+
+    The first attempt runs outside tenacity: a retry loop costs about 10 µs to build and enter,
+    which is a noticeable share of a loopback call, and most calls succeed at once. After a
+    failure tenacity takes over as if it had made that first attempt itself (same backoff, same
+    log line, same attempt numbers): it is handed the failure as its attempt 1.
+    """
+    try:
+        return send()
+    except StripeError as error:
+        failures = [error]
+
+    def resend() -> T:
+        if failures:
+            raise failures.pop()
+        return send()
+
+    return Retrying(**_policy(settings))(resend)  # type: ignore[arg-type]
 
 
-def async_retrying(settings: ClientSettings) -> AsyncRetrying:
-    """The same policy for the async trigger."""
-    return AsyncRetrying(**_policy(settings))  # type: ignore[arg-type]
+async def asend_with_retries(settings: ClientSettings, send: Callable[[], Awaitable[T]]) -> T:
+    """:func:`send_with_retries` on an event loop (the trigger)."""
+    try:
+        return await send()
+    except StripeError as error:
+        failures = [error]
+
+    async def resend() -> T:
+        if failures:
+            raise failures.pop()
+        return await send()
+
+    return await AsyncRetrying(**_policy(settings))(resend)  # type: ignore[arg-type]

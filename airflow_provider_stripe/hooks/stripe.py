@@ -28,7 +28,7 @@ from airflow_provider_stripe.api.pages import (
     page_objects,
     stripe_time,
 )
-from airflow_provider_stripe.api.retries import async_retrying, retrying
+from airflow_provider_stripe.api.retries import asend_with_retries, send_with_retries
 from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
@@ -250,19 +250,24 @@ class StripeHook(BaseHook):
         call = build_call(
             self.settings, method, path, params, http_library="requests", idempotency_key=idempotency_key
         )
-        for attempt in retrying(self.settings):
-            with attempt:
-                return self._send(call)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+        return send_with_retries(self.settings, lambda: self._send(call))
 
     def _send(self, call: StripeCall) -> Reply:
         import requests
 
         started = time.monotonic()
         try:
-            response = self.session.request(
-                call.method, call.url, data=call.body, headers=call.headers, timeout=self.settings.timeout
+            # A prepared request sent on the session, as requests documents ("Prepared Requests"):
+            # Session.request would merge the session's cookies, auth, params and environment into
+            # every request, a sixth of a loopback call, for settings this session does not use.
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method=call.method,
+                url=call.url,
+                headers={**self.session.headers, **call.headers},
+                data=call.body,
             )
+            response = self.session.send(prepared, timeout=self.settings.timeout)
         except requests.RequestException as error:
             tls = isinstance(error, requests.exceptions.SSLError)
             raise self._no_answer(call, error, started, tls=tls) from None
@@ -310,10 +315,7 @@ class StripeHook(BaseHook):
         call = build_call(
             settings, method, path, params, http_library="aiohttp", idempotency_key=idempotency_key
         )
-        async for attempt in async_retrying(settings):
-            with attempt:
-                return await self._asend(call)
-        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+        return await asend_with_retries(settings, lambda: self._asend(call))
 
     async def _asend(self, call: StripeCall) -> Reply:
         import aiohttp
