@@ -114,7 +114,9 @@ class Collection:
 
     def _position(self, object_id: str, param: str) -> int:
         record = self._by_id.get(object_id)
-        if record is None:
+        if record is None or record.deleted:
+            # A deleted object is no cursor any more: Stripe answers 400 resource_missing (stripe-go
+            # #1030, stripe-php #1264, where Stripe's maintainers explain it).
             raise resource_missing(self.noun, object_id, param=param)
         return bisect_left(self._keys, record.key)
 

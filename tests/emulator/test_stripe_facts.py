@@ -117,6 +117,31 @@ def test_list_expansions_start_with_data(client: stripe.StripeClient) -> None:
     )
 
 
+# -- pagination -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
+def test_a_deleted_object_is_no_pagination_cursor(client: stripe.StripeClient, cursor: str) -> None:
+    """API reference, "Pagination" (the cursor is an object ID) and Stripe's answer once that object
+    is deleted: 400 invalid_request_error resource_missing "No such customer", param = the cursor
+    (stripe-go #1030 shows the body; stripe-php #1264, a Stripe maintainer: paginating from a deleted
+    object fails for resources that can be deleted). Deleted customers are not listed either."""
+    older = client.v1.customers.create(params={"email": "older@example.com"})
+    gone = client.v1.customers.create(params={"email": "gone@example.com"})
+    client.v1.customers.delete(gone.id)
+    assert [c.id for c in client.v1.customers.list().data] == [older.id]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.customers.list(params={cursor: gone.id})  # type: ignore[misc]
+    assert caught.value.http_status == 400
+    body = error_body(caught.value)
+    assert (body["type"], body["code"], body["param"]) == (
+        "invalid_request_error",
+        "resource_missing",
+        cursor,
+    )
+    assert body["message"] == f"No such customer: '{gone.id}'"
+
+
 # -- API versions ---------------------------------------------------------------------------------
 
 
