@@ -25,9 +25,9 @@ from tests.airflow_cluster import AirflowCluster, wait_for
 from tests.event_triggers.watching import (
     DAG_FILES,
     NEEDS_ASSET_STATE_STORE,
-    CursorAudit,
     HiddenBatch,
     WatchedRuns,
+    cursor_audit,
     fired_ids,
     saved_ids,
     watcher_cluster,
@@ -84,8 +84,7 @@ def test_one_dag_run_per_batch_across_triggerer_restarts(
 ) -> None:
     emulator = stripe_emulator
     watched = WatchedRuns(cluster, emulator, DAG_ID, ASSET, "/v1/charges")
-    audit = CursorAudit(cluster, ASSET)
-    try:
+    with cursor_audit(cluster, ASSET) as audit:
         watched.wait_until_polling()
         audit.start()
 
@@ -122,12 +121,4 @@ def test_one_dag_run_per_batch_across_triggerer_restarts(
 
         watched.assert_quiet()
         watched.assert_each_run_got_its_batch()
-        audit.stop()
-        assert audit.samples > 0
-        assert audit.violations == []
-    except BaseException:
-        print(cluster.diagnostics())
-        print("cursor audit:", audit.violations or "no violation", f"({audit.samples} samples)")
-        raise
-    finally:
-        audit.stopping.set()
+        audit.assert_clean()

@@ -25,9 +25,9 @@ from tests.airflow_cluster import AirflowCluster
 from tests.event_triggers.watching import (
     DAG_FILES,
     NEEDS_ASSET_STATE_STORE,
-    CursorAudit,
     HiddenBatch,
     WatchedRuns,
+    cursor_audit,
     watcher_cluster,
 )
 
@@ -75,8 +75,7 @@ def test_each_change_in_exactly_one_dag_run_across_a_triggerer_restart(
     customers = [client.v1.customers.create(params={"name": f"customer {n}"}).id for n in range(3)]
     charge = client.v1.charges.create(params={"amount": 5000, "currency": "usd", "source": "tok_visa"}).id
     watched = WatchedRuns(cluster, emulator, DAG_ID, ASSET, "/v1/events")
-    audit = CursorAudit(cluster, ASSET)
-    try:
+    with cursor_audit(cluster, ASSET) as audit:
         watched.wait_until_polling()
         audit.start()
 
@@ -99,12 +98,4 @@ def test_each_change_in_exactly_one_dag_run_across_a_triggerer_restart(
         # None lost: the official SDK lists exactly the delivered events of the watched types.
         listed = client.v1.events.list(params={"types": list(WATCHED), "limit": 100}).auto_paging_iter()
         assert sorted(event.id for event in listed) == sorted(i for batch in watched.batches for i in batch)
-        audit.stop()
-        assert audit.samples > 0
-        assert audit.violations == []
-    except BaseException:
-        print(cluster.diagnostics())
-        print("cursor audit:", audit.violations or "no violation", f"({audit.samples} samples)")
-        raise
-    finally:
-        audit.stopping.set()
+        audit.assert_clean()

@@ -100,6 +100,27 @@ class CursorAudit(threading.Thread):
         self.stopping.set()
         self.join()
 
+    def assert_clean(self) -> None:
+        """Stop sampling; it must have sampled and found nothing wrong."""
+        self.stop()
+        assert self.samples > 0
+        assert self.violations == []
+
+
+@contextmanager
+def cursor_audit(cluster: AirflowCluster, asset: str) -> Iterator[CursorAudit]:
+    """A :class:`CursorAudit` for the block (the test starts it); if the block fails, the processes'
+    logs and what the audit saw are printed."""
+    audit = CursorAudit(cluster, asset)
+    try:
+        yield audit
+    except BaseException:
+        print(cluster.diagnostics())
+        print("cursor audit:", audit.violations or "no violation", f"({audit.samples} samples)")
+        raise
+    finally:
+        audit.stopping.set()
+
 
 @contextmanager
 def watcher_cluster(home: Path, emulator: StripeEmulator, dag_file: Path) -> Iterator[AirflowCluster]:
