@@ -59,7 +59,9 @@ def polled(stripe: StripeEmulator, path: str, name: str, value: str) -> bool:
 
 def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[str, list[str]]:
     """What each sensor waits for, visible in Stripe's lists at one instant (so that no poll sees a
-    part of it): created on a stopped clock, each with half a second of visibility delay."""
+    part of it): created on a stopped clock, each with half a second of visibility delay, then shown
+    by the clock moving on: back to real time, or, if the test had stopped it, one second on."""
+    stopped = stripe.clock.frozen
     stripe.clock.freeze()
     stripe.visibility_delay = 0.5
     try:
@@ -78,7 +80,10 @@ def create_sensor_batches(stripe: StripeEmulator, ids: dict[str, str]) -> dict[s
         }
     finally:
         stripe.visibility_delay = 0
-        stripe.clock.reset()
+        if stopped:
+            stripe.clock.advance(1.0)
+        else:
+            stripe.clock.reset()
 
 
 def create_sensor_targets(stripe: StripeEmulator) -> dict[str, str]:
