@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
@@ -40,6 +40,7 @@ from airflow_provider_stripe.exceptions import (
     StripePermissionError,
     StripeTLSError,
 )
+from airflow_provider_stripe.resources import CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
 
 if TYPE_CHECKING:
     import aiohttp
@@ -75,6 +76,53 @@ def _reason(error: Exception) -> str:
     """The gist of an HTTP client's exception (the OS or TLS error), without urllib3's nested reprs."""
     os_error = _OS_ERROR.search(str(error))
     return f"{type(error).__name__} ({os_error.group(0).strip() if os_error else str(error)[:200]})"
+
+
+class ResourceCalls:
+    """The typed calls for one kind of Stripe object through one hook, e.g. ``hook.customers``.
+
+    Each is the hook's own call (:meth:`StripeHook.create`, :meth:`StripeHook.request`,
+    :meth:`StripeHook.paginate`) at the resource's path, with its retries, logging and errors.
+    """
+
+    def __init__(self, hook: StripeHook, resource: StripeResource) -> None:
+        self.hook = hook
+        self.resource = resource
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.hook!r}, {self.resource.path!r})"
+
+    def create(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
+        """POST a new object; ``Reply.object`` is it, ``Reply.replayed`` says whether Stripe replayed it.
+
+        :param idempotency_key: a fresh one is generated when omitted; retries reuse it.
+        """
+        return self.hook.create(self.resource.path, params, idempotency_key=idempotency_key)
+
+    def retrieve(self, object_id: str, params: Mapping[str, Any] | None = None) -> StripeObject:
+        """GET one object by id; ``params`` such as ``{"expand": [...]}`` go in the query string.
+
+        :raises StripeNotFoundError: no such object.
+        """
+        return self.hook.request("GET", self.resource.object_path(object_id), params)
+
+    def list(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+        """Every object of the list matching ``params``, newest first, one page held at a time."""
+        return self.hook.paginate(self.resource.path, params)
+
+
+class _CallsFor:
+    """A hook attribute giving the :class:`ResourceCalls` of one resource (one line per resource)."""
+
+    def __init__(self, resource: StripeResource) -> None:
+        self.resource = resource
+
+    @overload
+    def __get__(self, hook: None, owner: type[StripeHook]) -> _CallsFor: ...
+    @overload
+    def __get__(self, hook: StripeHook, owner: type[StripeHook]) -> ResourceCalls: ...
+    def __get__(self, hook: StripeHook | None, owner: type[StripeHook]) -> ResourceCalls | _CallsFor:
+        return self if hook is None else hook.calls(self.resource)
 
 
 class StripeHook(BaseHook):
@@ -367,48 +415,18 @@ class StripeHook(BaseHook):
             raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
         return datetime.fromtimestamp(now, timezone.utc)
 
-    # Typed conveniences, one per call the operators and sensors make.
+    def calls(self, resource: StripeResource) -> ResourceCalls:
+        """The typed calls for ``resource`` (also reachable by name: :attr:`customers`, ...)."""
+        return ResourceCalls(self, resource)
 
-    def create_charge(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
-        return self.request("POST", "/v1/charges", params, idempotency_key=idempotency_key)
-
-    def retrieve_charge(self, charge_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/charges/{charge_id}")
-
-    def list_charges(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/charges", params)
-
-    def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
-        return self.request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
-
-    def retrieve_refund(self, refund_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/refunds/{refund_id}")
-
-    def list_refunds(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/refunds", params)
-
-    def create_customer(
-        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> StripeObject:
-        return self.request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
-
-    def retrieve_customer(self, customer_id: str) -> StripeObject:
-        """The customer; a deleted one comes back as ``{"id": ..., "deleted": True}``."""
-        return self.request("GET", f"/v1/customers/{customer_id}")
-
-    def list_customers(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/customers", params)
-
-    def create_product(
-        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> StripeObject:
-        return self.request("POST", "/v1/products", params, idempotency_key=idempotency_key)
-
-    def retrieve_product(self, product_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/products/{product_id}")
-
-    def list_products(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/products", params)
+    #: Charges (``/v1/charges``): ``hook.charges.create/retrieve/list``, see :class:`ResourceCalls`.
+    charges = _CallsFor(CHARGES)
+    #: Customers (``/v1/customers``); a deleted one is retrieved as ``{"id": ..., "deleted": True}``.
+    customers = _CallsFor(CUSTOMERS)
+    #: Products (``/v1/products``).
+    products = _CallsFor(PRODUCTS)
+    #: Refunds (``/v1/refunds``).
+    refunds = _CallsFor(REFUNDS)
 
     def test_connection(self) -> tuple[bool, str]:
         """For the UI's Test button: read the balance, which any working secret key may do.
