@@ -23,7 +23,7 @@ from typing import Any
 from airflow_provider_stripe.api.pages import Page
 from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
-from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject
+from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject, run_poll, run_poll_async
 from airflow_provider_stripe.polling.watch import Watch
 
 EVENTS_PATH = "/v1/events"
@@ -114,19 +114,21 @@ class Fetch:
     query: Query
 
 
-#: Stripe's answer to a :class:`Fetch` with its clock, or None for an object that is gone (404).
-EventSteps = Generator[Fetch, Page | None, PollResult]
+#: Stripe's answer to a :class:`Fetch`, with its clock (an error is thrown in instead: :func:`poll_events`).
+EventSteps = Generator[Fetch, Page, PollResult]
 
 
 def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
     """One poll of new events: the page walk of :func:`~.poll.poll`, checked against the retention
-    window on every page, then (with ``refetch``) one retrieval per distinct object in the batch."""
+    window on every page, then (with ``refetch``) one retrieval per distinct object in the batch.
+
+    The driver throws a Stripe error in where the answer would go: a 404 of a refetched object
+    means it was deleted (its tombstone is delivered); any other error ends the poll."""
     steps = events.watch.poll(cursor)
     try:
         query = next(steps)
         while True:
             page = yield Fetch(EVENTS_PATH, query)
-            assert page is not None, "the drivers let a 404 of the events list propagate"
             check_retention(cursor, page.stripe_time)
             query = steps.send(page)
     except StopIteration as done:
@@ -138,8 +140,10 @@ def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
         obj = event["data"]["object"]
         path = object_path(obj)
         if path is not None and path not in current:
-            answer = yield Fetch(path, {})
-            current[path] = dict(answer.body) if answer is not None else tombstone(obj)
+            try:
+                current[path] = dict((yield Fetch(path, {})).body)
+            except StripeNotFoundError:
+                current[path] = tombstone(obj)  # a refetched object Stripe no longer has
     return replace(result, objects=[_with_current(event, current) for event in result.objects])
 
 
@@ -198,35 +202,11 @@ def _iso(epoch_seconds: int) -> str:
 
 def run_event_poll(steps: EventSteps, fetch: Callable[[str, Query], Page]) -> PollResult:
     """Drive :func:`poll_events` with a blocking ``fetch(path, query)`` (``StripeHook.list_page``)."""
-    try:
-        request = next(steps)
-        while True:
-            try:
-                page: Page | None = fetch(request.path, request.query)
-            except StripeNotFoundError:
-                if request.path == EVENTS_PATH:
-                    raise
-                page = None  # a refetched object Stripe no longer has
-            request = steps.send(page)
-    except StopIteration as done:
-        result: PollResult = done.value
-        return result
+    return run_poll(steps, lambda request: fetch(request.path, request.query))
 
 
 async def run_event_poll_async(
     steps: EventSteps, fetch: Callable[[str, Query], Awaitable[Page]]
 ) -> PollResult:
     """Drive :func:`poll_events` with an async ``fetch`` (``StripeHook.alist_page``)."""
-    try:
-        request = next(steps)
-        while True:
-            try:
-                page: Page | None = await fetch(request.path, request.query)
-            except StripeNotFoundError:
-                if request.path == EVENTS_PATH:
-                    raise
-                page = None  # a refetched object Stripe no longer has
-            request = steps.send(page)
-    except StopIteration as done:
-        result: PollResult = done.value
-        return result
+    return await run_poll_async(steps, lambda request: fetch(request.path, request.query))
