@@ -2,7 +2,7 @@
 
 :func:`poll` is a generator that yields each page's query and receives the :class:`Page`, so that the
 sync hook and the async trigger can drive it with their own HTTP clients, through one driver
-(:func:`run_poll` and its async twin, shared with the events poll)::
+(:func:`run_poll_async`, which :func:`run_poll` runs without an event loop; the events poll too)::
 
     steps = poll(...)
     query = next(steps)
@@ -133,29 +133,13 @@ def _clock_floor(stripe_now: int | None, watermark: int, lookback_seconds: int) 
     return (watermark if stripe_now is None else stripe_now) - lookback_seconds
 
 
-def run_poll(steps: Generator[Request, Answer, Result], fetch: Callable[[Request], Answer]) -> Result:
-    """Drive a poll's steps (:func:`poll`, :func:`~.events.poll_events`) with a blocking ``fetch``.
-
-    A Stripe error is thrown into the steps, which decide what it means (most let it propagate).
-    """
-    try:
-        request = next(steps)
-        while True:
-            try:
-                answer = fetch(request)
-            except StripeError as error:
-                request = steps.throw(error)
-            else:
-                request = steps.send(answer)
-    except StopIteration as done:
-        result: Result = done.value
-        return result
-
-
 async def run_poll_async(
     steps: Generator[Request, Answer, Result], fetch: Callable[[Request], Awaitable[Answer]]
 ) -> Result:
-    """:func:`run_poll` with an async ``fetch``: the same steps, driven on an event loop."""
+    """Drive a poll's steps (:func:`poll`, :func:`~.events.poll_events`) with an async ``fetch``.
+
+    A Stripe error is thrown into the steps, which decide what it means (most let it propagate).
+    """
     try:
         request = next(steps)
         while True:
@@ -168,3 +152,23 @@ async def run_poll_async(
     except StopIteration as done:
         result: Result = done.value
         return result
+
+
+def run_poll(steps: Generator[Request, Answer, Result], fetch: Callable[[Request], Answer]) -> Result:
+    """:func:`run_poll_async` with a blocking ``fetch``: the one driver, run without an event loop.
+
+    Nothing in it awaits anything but ``fetch``, which here returns at once, so the coroutine
+    finishes on its first step.
+    """
+
+    async def fetched(request: Request) -> Answer:
+        return fetch(request)
+
+    driver = run_poll_async(steps, fetched)
+    try:
+        driver.send(None)
+    except StopIteration as done:
+        result: Result = done.value
+        return result
+    driver.close()
+    raise AssertionError("unreachable: the driver awaited something other than fetch")
