@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import requests
 
 StripeObject = dict[str, Any]
+#: A call's parameters, form-encoded as Stripe expects (nested dicts and lists included).
+Params = Mapping[str, Any]
 
 
 class Reply(NamedTuple):
@@ -92,21 +94,21 @@ class ResourceCalls:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.hook!r}, {self.resource.path!r})"
 
-    def create(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
+    def create(self, params: Params, *, idempotency_key: str | None = None) -> Reply:
         """POST a new object; ``Reply.object`` is it, ``Reply.replayed`` says whether Stripe replayed it.
 
         :param idempotency_key: a fresh one is generated when omitted; retries reuse it.
         """
         return self.hook.create(self.resource.path, params, idempotency_key=idempotency_key)
 
-    def retrieve(self, object_id: str, params: Mapping[str, Any] | None = None) -> StripeObject:
+    def retrieve(self, object_id: str, params: Params | None = None) -> StripeObject:
         """GET one object by id; ``params`` such as ``{"expand": [...]}`` go in the query string.
 
         :raises StripeNotFoundError: no such object.
         """
         return self.hook.request("GET", self.resource.object_path(object_id), params)
 
-    def list(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+    def list(self, params: Params | None = None) -> Iterator[StripeObject]:
         """Every object of the list matching ``params``, newest first, one page held at a time."""
         return self.hook.paginate(self.resource.path, params)
 
@@ -261,12 +263,7 @@ class StripeHook(BaseHook):
         return self.session
 
     def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, params: Params | None = None, *, idempotency_key: str | None = None
     ) -> StripeObject:
         """Send one API request (retried as the connection allows) and return Stripe's JSON object.
 
@@ -283,7 +280,7 @@ class StripeHook(BaseHook):
         reply = self._exchange("GET", path, query, None)
         return Page(reply.object, stripe_time(reply.date))
 
-    def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
+    def create(self, path: str, params: Params, *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
 
         ``Reply.replayed`` is true when Stripe answered ``Idempotent-Replayed: true``: an earlier
@@ -292,9 +289,7 @@ class StripeHook(BaseHook):
         """
         return self._exchange("POST", path, params, idempotency_key)
 
-    def _exchange(
-        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
-    ) -> Reply:
+    def _exchange(self, method: str, path: str, params: Params | None, idempotency_key: str | None) -> Reply:
         call = build_call(
             self.settings, method, path, params, http_library="requests", idempotency_key=idempotency_key
         )
@@ -333,12 +328,7 @@ class StripeHook(BaseHook):
         return failure
 
     async def arequest(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, params: Params | None = None, *, idempotency_key: str | None = None
     ) -> StripeObject:
         """:meth:`request` on an event loop (aiohttp), with the same encoding, retries and errors.
 
@@ -352,7 +342,7 @@ class StripeHook(BaseHook):
         return Page(reply.object, stripe_time(reply.date))
 
     async def _aexchange(
-        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+        self, method: str, path: str, params: Params | None, idempotency_key: str | None
     ) -> Reply:
         settings = await self.asettings()
         call = build_call(
@@ -393,7 +383,7 @@ class StripeHook(BaseHook):
             await self._async_session.close()
             self._async_session = None
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+    def paginate(self, path: str, params: Params | None = None) -> Iterator[StripeObject]:
         """Yield every object of a list, holding one page (at most 100 objects) at a time.
 
         Newest first; with ``ending_before`` in ``params``, oldest first (walking toward newer).
