@@ -20,6 +20,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
@@ -143,8 +144,8 @@ REFUND = Spec(
     rules=(ExactlyOne(("charge", "payment_intent")),),
 )
 
-#: What a create operator takes besides Stripe's parameters (Stripe's keys are at most 255 characters).
-CREATE_OPTIONS = Spec(fields={"idempotency_key": text(255, non_blank=True)})
+#: What a create operator takes besides Stripe's parameters.
+CREATE_OPTIONS = Spec(fields={"idempotency_key": text(IDEMPOTENCY_KEY_MAX_LENGTH, non_blank=True)})
 
 
 class StripeBaseOperator(BaseOperator):
