@@ -14,14 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_stripe.limits import (
-    METADATA_KEY_MAX_LENGTH,
-    METADATA_MAX_KEYS,
-    METADATA_VALUE_MAX_LENGTH,
-    STATEMENT_DESCRIPTOR_FORBIDDEN,
-    STATEMENT_DESCRIPTOR_MAX_LENGTH,
-    STATEMENT_DESCRIPTOR_MIN_LENGTH,
-)
+from airflow_provider_stripe import limits
 from airflow_provider_stripe.testing.errors import (
     invalid,
     parameter_empty,
@@ -111,21 +104,22 @@ def statement_descriptor(*, complete: bool) -> Field:
     At most 22 characters, at least one Latin letter, none of ``< > \\ ' " *``; a ``complete``
     descriptor (the whole text, not a suffix after the account's prefix) has at least 5 characters.
     """
-    minimum = STATEMENT_DESCRIPTOR_MIN_LENGTH if complete else 1
+    minimum = limits.STATEMENT_DESCRIPTOR_MIN_LENGTH if complete else 1
 
     def coerce(param: str, value: Any) -> str:
         checked = _scalar(param, value, "string")
-        if not minimum <= len(checked) <= STATEMENT_DESCRIPTOR_MAX_LENGTH:
+        if not minimum <= len(checked) <= limits.STATEMENT_DESCRIPTOR_MAX_LENGTH:
             raise invalid(
                 param,
                 f"Invalid {param}: must be between {minimum} and "
-                f"{STATEMENT_DESCRIPTOR_MAX_LENGTH} characters long, but '{checked}' has {len(checked)}.",
+                f"{limits.STATEMENT_DESCRIPTOR_MAX_LENGTH} characters long, "
+                f"but '{checked}' has {len(checked)}.",
             )
         if not re.search("[A-Za-z]", checked):
             raise invalid(
                 param, f"Invalid {param}: the statement descriptor must contain at least one letter."
             )
-        forbidden = sorted({char for char in checked if char in STATEMENT_DESCRIPTOR_FORBIDDEN})
+        forbidden = sorted({char for char in checked if char in limits.STATEMENT_DESCRIPTOR_FORBIDDEN})
         if forbidden:
             raise invalid(
                 param,
@@ -227,25 +221,26 @@ def metadata() -> Field:
         if not isinstance(value, dict):
             raise invalid(param, "Invalid metadata: metadata must be a hash")
         kept = {key: item for key, item in value.items() if item != ""}
-        if len(kept) > METADATA_MAX_KEYS:
+        if len(kept) > limits.METADATA_MAX_KEYS:
             raise invalid(
                 param,
-                f"Invalid metadata: metadata can have up to {METADATA_MAX_KEYS} keys, "
+                f"Invalid metadata: metadata can have up to {limits.METADATA_MAX_KEYS} keys, "
                 f"but you passed in {len(kept)} keys",
             )
         for key, item in kept.items():
-            if len(key) > METADATA_KEY_MAX_LENGTH:
+            if len(key) > limits.METADATA_KEY_MAX_LENGTH:
                 raise invalid(
                     param,
-                    f"Invalid metadata: metadata keys can have up to {METADATA_KEY_MAX_LENGTH} characters, "
+                    "Invalid metadata: metadata keys can have up to "
+                    f"{limits.METADATA_KEY_MAX_LENGTH} characters, "
                     f"but '{key}' has {len(key)} characters",
                 )
             item = _scalar(f"{param}[{key}]", item, "metadata value")
-            if len(item) > METADATA_VALUE_MAX_LENGTH:
+            if len(item) > limits.METADATA_VALUE_MAX_LENGTH:
                 raise invalid(
                     param,
                     "Invalid metadata: metadata values can have up to "
-                    f"{METADATA_VALUE_MAX_LENGTH} characters, "
+                    f"{limits.METADATA_VALUE_MAX_LENGTH} characters, "
                     f"but the value of '{key}' has {len(item)} characters",
                 )
         return kept
