@@ -227,17 +227,17 @@ class StripeCreateOperator(StripeBaseOperator):
         params = self.stripe_params()
         key = self.idempotency_key_for(context)
         created = self.hook.calls(self.resource).create(params, idempotency_key=key)
-        stripe_id = created.object.get("id")
+        kind, stripe_id = self.resource.object_type, created.object.get("id")
         if created.replayed:
             self.log.info(
                 "Stripe replayed %s %s: an earlier request with Idempotency-Key %s (an earlier try "
                 "of this task, or a run since cleared) created it; nothing new was created.",
-                self.resource.noun,
+                kind,
                 stripe_id,
                 key,
             )
         else:
-            self.log.info("Created Stripe %s %s (Idempotency-Key %s).", self.resource.noun, stripe_id, key)
+            self.log.info("Created Stripe %s %s (Idempotency-Key %s).", kind, stripe_id, key)
         return created.object
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:

@@ -25,32 +25,13 @@ from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValida
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject, run_poll, run_poll_async
 from airflow_provider_stripe.polling.watch import Watch
+from airflow_provider_stripe.resources import RETRIEVABLE
 
 EVENTS_PATH = "/v1/events"
 MAX_EVENT_TYPES = 20
 EVENT_RETENTION = timedelta(days=30)
 _EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 _WILDCARD_TYPE = re.compile(r"(\*|[a-z0-9_]+)(\.(\*|[a-z0-9_]+))*")
-
-#: Where the current version of an event's object is retrieved, by its ``object`` value.
-RETRIEVABLE: dict[str, str] = {
-    "charge": "/v1/charges",
-    "customer": "/v1/customers",
-    "refund": "/v1/refunds",
-    "product": "/v1/products",
-    "price": "/v1/prices",
-    "payment_intent": "/v1/payment_intents",
-    "setup_intent": "/v1/setup_intents",
-    "payment_method": "/v1/payment_methods",
-    "invoice": "/v1/invoices",
-    "subscription": "/v1/subscriptions",
-    "checkout.session": "/v1/checkout/sessions",
-    "dispute": "/v1/disputes",
-    "payout": "/v1/payouts",
-    "transfer": "/v1/transfers",
-    "coupon": "/v1/coupons",
-    "plan": "/v1/plans",
-}
 
 
 def event_type_filters(event_types: str | Sequence[str]) -> dict[str, Any]:
@@ -149,8 +130,8 @@ def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
 
 def object_path(obj: Mapping[str, Any]) -> str | None:
     """The URL that retrieves ``obj``, or None for an object type the provider cannot retrieve."""
-    base = RETRIEVABLE.get(str(obj.get("object")))
-    return f"{base}/{obj['id']}" if base and obj.get("id") else None
+    resource = RETRIEVABLE.get(str(obj.get("object")))
+    return resource.object_path(str(obj["id"])) if resource and obj.get("id") else None
 
 
 def tombstone(obj: Mapping[str, Any]) -> StripeObject:
