@@ -1,8 +1,12 @@
-"""Stripe's documented size limits of a product: the one home of these facts, read by the operators'
-local checks and by the emulator (which checks with its own code, as an independent model of Stripe).
+"""Stripe's documented size limits: the one home of these facts, read by the operators' local checks
+(:mod:`~airflow_provider_stripe.validation`) and by the emulator (which checks with its own code, as
+an independent model of Stripe).
 
-From the API reference, "Create a product" (https://docs.stripe.com/api/products/create), and the
-changelog entry of 2018-10-31 ("Product names now have a character limit").
+Sources: the API reference, "Create a product" (https://docs.stripe.com/api/products/create), and the
+changelog entry of 2018-10-31 ("Product names now have a character limit"); "Metadata"
+(https://docs.stripe.com/api/metadata); "Statement descriptors", requirements
+(https://docs.stripe.com/get-started/account/statement-descriptors#requirements); "Idempotent
+requests" (https://docs.stripe.com/api/idempotent_requests: keys up to 255 characters).
 """
 
 from __future__ import annotations
@@ -10,3 +14,14 @@ from __future__ import annotations
 PRODUCT_NAME_MAX_LENGTH = 250
 PRODUCT_MAX_IMAGES = 8
 PRODUCT_UNIT_LABEL_MAX_LENGTH = 12
+
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX_LENGTH = 40
+METADATA_VALUE_MAX_LENGTH = 500
+
+STATEMENT_DESCRIPTOR_MAX_LENGTH = 22
+#: Of a complete descriptor (the whole text, not a suffix after the account's prefix).
+STATEMENT_DESCRIPTOR_MIN_LENGTH = 5
+STATEMENT_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 255

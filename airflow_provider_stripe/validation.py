@@ -27,6 +27,14 @@ from typing import Any, ClassVar
 
 from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES, charge_amount_problem
 from airflow_provider_stripe.exceptions import StripeValidationError
+from airflow_provider_stripe.limits import (
+    METADATA_KEY_MAX_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_VALUE_MAX_LENGTH,
+    STATEMENT_DESCRIPTOR_FORBIDDEN,
+    STATEMENT_DESCRIPTOR_MAX_LENGTH,
+    STATEMENT_DESCRIPTOR_MIN_LENGTH,
+)
 
 Check = Callable[[str, Any], Any]
 """Returns the normalised value of the field named by the first argument, or raises."""
@@ -418,14 +426,6 @@ def mapping(fields: Mapping[str, Field]) -> Field:
     return Field(check)
 
 
-METADATA_MAX_KEYS = 50
-METADATA_KEY_MAX_LENGTH = 40
-METADATA_VALUE_MAX_LENGTH = 500
-
-
-STATEMENT_DESCRIPTOR_MAX_LENGTH = 22
-STATEMENT_DESCRIPTOR_MIN_LENGTH = 5
-_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -447,7 +447,7 @@ def statement_descriptor(*, complete: bool) -> Field:
             raise invalid(name, f"it must be {length}, not {len(value)}", value)
         if not _LATIN_LETTER.search(value):
             raise invalid(name, "it must contain at least one letter (A-Z)", value)
-        forbidden = sorted({char for char in value if char in _DESCRIPTOR_FORBIDDEN})
+        forbidden = sorted({char for char in value if char in STATEMENT_DESCRIPTOR_FORBIDDEN})
         if forbidden:
             raise invalid(name, f"it cannot contain {' '.join(forbidden)}", value)
         return value

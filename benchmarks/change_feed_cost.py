@@ -40,7 +40,7 @@ def seed(emulator: Any, customers: int, updates_each: int) -> int:
     emulator.clock.advance(1)
     hook = StripeHook()
     for made in range(customers):
-        customer = hook.create_customer({"name": f"c{made}"})
+        customer = hook.customers.create({"name": f"c{made}"}).object
         for update in range(updates_each):
             hook.request("POST", f"/v1/customers/{customer['id']}", {"name": f"c{made}-{update}"})
     emulator.clock.advance(1)

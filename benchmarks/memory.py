@@ -11,7 +11,7 @@ processes so that nothing else is counted:
   charge was delivered once. Peak RSS growth (``ru_maxrss``) from just before the first poke.
 - ``deliver, tracemalloc``: the same for the first few pokes under ``tracemalloc`` (slow, so not all
   of them; every poke lists the same window, so its peak is the same); peak of traced allocations.
-- baseline ``load everything``: what holding the whole backlog costs, ``list(hook.list_charges(...))``
+- baseline ``load everything``: what holding the whole backlog costs, ``list(hook.charges.list(...))``
   of the same charges in the same kind of process.
 
 Each measuring process first makes one list request of a full page, so that imports, the
@@ -72,7 +72,7 @@ def child(mode: str, start: int, count: int) -> dict[str, Any]:
     pokes = delivered = 0
     seen: set[str] = set()
     if mode == "load-everything":
-        everything = list(hook.list_charges({"created": {"gte": start}}))
+        everything = list(hook.charges.list({"created": {"gte": start}}))
         delivered = len(everything)
         seen = {charge["id"] for charge in everything}
     else:
@@ -146,7 +146,7 @@ def main() -> None:
     labels = {
         "deliver": f"sensor pokes, max_batch={MAX_BATCH}, until all delivered",
         "tracemalloc": f"the same, first {TRACED_POKES} pokes under tracemalloc",
-        "load-everything": "baseline: list(hook.list_charges(...)), the whole backlog held",
+        "load-everything": "baseline: list(hook.charges.list(...)), the whole backlog held",
     }
     rows = []
     for mode, result in results.items():

@@ -51,6 +51,7 @@ with DAG(
     tags=["stripe", "example"],
     doc_md=__doc__,
 ) as dag:
+    # [START howto_sensor_stripe_new_charge]
     new_charges = StripeNewChargeSensor(
         task_id="wait_for_new_charges",
         stripe_conn_id="stripe_default",
@@ -59,6 +60,7 @@ with DAG(
         max_batch=100,  # the most charges one run takes; a bigger backlog comes in the next runs
         start_from="{{ params.start_from }}",
     )
+    # [END howto_sensor_stripe_new_charge]
 
     @task
     def book_charge(charge: dict[str, Any]) -> dict[str, Any]:
@@ -83,5 +85,7 @@ with DAG(
         print(f"Booked {len(charge_ids)} new charge(s): {', '.join(charge_ids)}")
         return {"charges": charge_ids, "count": len(charge_ids)}
 
+    # [START howto_sensor_stripe_new_charge_expand]
     # One book_charge task instance per charge the sensor returned.
     summarize(book_charge.expand(charge=new_charges.output))
+    # [END howto_sensor_stripe_new_charge_expand]

@@ -63,6 +63,7 @@ with DAG(
         metadata={"airflow_run_id": "{{ run_id }}"},
     )
 
+    # [START howto_operator_stripe_create_charge]
     charge_customer = StripeCreateChargeOperator(
         task_id="charge_customer",
         stripe_conn_id="stripe_default",
@@ -73,7 +74,9 @@ with DAG(
         description="One {{ ti.xcom_pull(task_ids='create_product')['name'] }}",
         metadata={"product_id": "{{ ti.xcom_pull(task_ids='create_product')['id'] }}"},
     )
+    # [END howto_operator_stripe_create_charge]
 
+    # [START howto_operator_stripe_create_refund]
     refund_part = StripeCreateRefundOperator(
         task_id="refund_part",
         stripe_conn_id="stripe_default",
@@ -81,6 +84,7 @@ with DAG(
         amount=500,  # 5.00 USD of the 20.00; leave amount out to refund everything
         reason="requested_by_customer",
     )
+    # [END howto_operator_stripe_create_refund]
 
     # Templates do not make dependencies by themselves: say which tasks come first.
     [create_product, create_customer] >> charge_customer >> refund_part

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
@@ -40,12 +40,15 @@ from airflow_provider_stripe.exceptions import (
     StripePermissionError,
     StripeTLSError,
 )
+from airflow_provider_stripe.resources import CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
 
 if TYPE_CHECKING:
     import aiohttp
     import requests
 
 StripeObject = dict[str, Any]
+#: A call's parameters, form-encoded as Stripe expects (nested dicts and lists included).
+Params = Mapping[str, Any]
 
 
 class Reply(NamedTuple):
@@ -75,6 +78,53 @@ def _reason(error: Exception) -> str:
     """The gist of an HTTP client's exception (the OS or TLS error), without urllib3's nested reprs."""
     os_error = _OS_ERROR.search(str(error))
     return f"{type(error).__name__} ({os_error.group(0).strip() if os_error else str(error)[:200]})"
+
+
+class ResourceCalls:
+    """The typed calls for one kind of Stripe object through one hook, e.g. ``hook.customers``.
+
+    Each is the hook's own call (:meth:`StripeHook.create`, :meth:`StripeHook.request`,
+    :meth:`StripeHook.paginate`) at the resource's path, with its retries, logging and errors.
+    """
+
+    def __init__(self, hook: StripeHook, resource: StripeResource) -> None:
+        self.hook = hook
+        self.resource = resource
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.hook!r}, {self.resource.path!r})"
+
+    def create(self, params: Params, *, idempotency_key: str | None = None) -> Reply:
+        """POST a new object; ``Reply.object`` is it, ``Reply.replayed`` says whether Stripe replayed it.
+
+        :param idempotency_key: a fresh one is generated when omitted; retries reuse it.
+        """
+        return self.hook.create(self.resource.path, params, idempotency_key=idempotency_key)
+
+    def retrieve(self, object_id: str, params: Params | None = None) -> StripeObject:
+        """GET one object by id; ``params`` such as ``{"expand": [...]}`` go in the query string.
+
+        :raises StripeNotFoundError: no such object.
+        """
+        return self.hook.request("GET", self.resource.object_path(object_id), params)
+
+    def list(self, params: Params | None = None) -> Iterator[StripeObject]:
+        """Every object of the list matching ``params``, newest first, one page held at a time."""
+        return self.hook.paginate(self.resource.path, params)
+
+
+class _CallsFor:
+    """A hook attribute giving the :class:`ResourceCalls` of one resource (one line per resource)."""
+
+    def __init__(self, resource: StripeResource) -> None:
+        self.resource = resource
+
+    @overload
+    def __get__(self, hook: None, owner: type[StripeHook]) -> _CallsFor: ...
+    @overload
+    def __get__(self, hook: StripeHook, owner: type[StripeHook]) -> ResourceCalls: ...
+    def __get__(self, hook: StripeHook | None, owner: type[StripeHook]) -> ResourceCalls | _CallsFor:
+        return self if hook is None else hook.calls(self.resource)
 
 
 class StripeHook(BaseHook):
@@ -213,12 +263,7 @@ class StripeHook(BaseHook):
         return self.session
 
     def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, params: Params | None = None, *, idempotency_key: str | None = None
     ) -> StripeObject:
         """Send one API request (retried as the connection allows) and return Stripe's JSON object.
 
@@ -235,7 +280,7 @@ class StripeHook(BaseHook):
         reply = self._exchange("GET", path, query, None)
         return Page(reply.object, stripe_time(reply.date))
 
-    def create(self, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> Reply:
+    def create(self, path: str, params: Params, *, idempotency_key: str | None = None) -> Reply:
         """POST a new object, like :meth:`request`, and also say whether Stripe replayed it.
 
         ``Reply.replayed`` is true when Stripe answered ``Idempotent-Replayed: true``: an earlier
@@ -244,9 +289,7 @@ class StripeHook(BaseHook):
         """
         return self._exchange("POST", path, params, idempotency_key)
 
-    def _exchange(
-        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
-    ) -> Reply:
+    def _exchange(self, method: str, path: str, params: Params | None, idempotency_key: str | None) -> Reply:
         call = build_call(
             self.settings, method, path, params, http_library="requests", idempotency_key=idempotency_key
         )
@@ -290,12 +333,7 @@ class StripeHook(BaseHook):
         return failure
 
     async def arequest(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
+        self, method: str, path: str, params: Params | None = None, *, idempotency_key: str | None = None
     ) -> StripeObject:
         """:meth:`request` on an event loop (aiohttp), with the same encoding, retries and errors.
 
@@ -309,7 +347,7 @@ class StripeHook(BaseHook):
         return Page(reply.object, stripe_time(reply.date))
 
     async def _aexchange(
-        self, method: str, path: str, params: Mapping[str, Any] | None, idempotency_key: str | None
+        self, method: str, path: str, params: Params | None, idempotency_key: str | None
     ) -> Reply:
         settings = await self.asettings()
         call = build_call(
@@ -347,7 +385,7 @@ class StripeHook(BaseHook):
             await self._async_session.close()
             self._async_session = None
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
+    def paginate(self, path: str, params: Params | None = None) -> Iterator[StripeObject]:
         """Yield every object of a list, holding one page (at most 100 objects) at a time.
 
         Newest first; with ``ending_before`` in ``params``, oldest first (walking toward newer).
@@ -369,48 +407,18 @@ class StripeHook(BaseHook):
             raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
         return datetime.fromtimestamp(now, timezone.utc)
 
-    # Typed conveniences, one per call the operators and sensors make.
+    def calls(self, resource: StripeResource) -> ResourceCalls:
+        """The typed calls for ``resource`` (also reachable by name: :attr:`customers`, ...)."""
+        return ResourceCalls(self, resource)
 
-    def create_charge(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
-        return self.request("POST", "/v1/charges", params, idempotency_key=idempotency_key)
-
-    def retrieve_charge(self, charge_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/charges/{charge_id}")
-
-    def list_charges(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/charges", params)
-
-    def create_refund(self, params: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeObject:
-        return self.request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
-
-    def retrieve_refund(self, refund_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/refunds/{refund_id}")
-
-    def list_refunds(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/refunds", params)
-
-    def create_customer(
-        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> StripeObject:
-        return self.request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
-
-    def retrieve_customer(self, customer_id: str) -> StripeObject:
-        """The customer; a deleted one comes back as ``{"id": ..., "deleted": True}``."""
-        return self.request("GET", f"/v1/customers/{customer_id}")
-
-    def list_customers(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/customers", params)
-
-    def create_product(
-        self, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> StripeObject:
-        return self.request("POST", "/v1/products", params, idempotency_key=idempotency_key)
-
-    def retrieve_product(self, product_id: str) -> StripeObject:
-        return self.request("GET", f"/v1/products/{product_id}")
-
-    def list_products(self, params: Mapping[str, Any] | None = None) -> Iterator[StripeObject]:
-        return self.paginate("/v1/products", params)
+    #: Charges (``/v1/charges``): ``hook.charges.create/retrieve/list``, see :class:`ResourceCalls`.
+    charges = _CallsFor(CHARGES)
+    #: Customers (``/v1/customers``); a deleted one is retrieved as ``{"id": ..., "deleted": True}``.
+    customers = _CallsFor(CUSTOMERS)
+    #: Products (``/v1/products``).
+    products = _CallsFor(PRODUCTS)
+    #: Refunds (``/v1/refunds``).
+    refunds = _CallsFor(REFUNDS)
 
     def test_connection(self) -> tuple[bool, str]:
         """For the UI's Test button: read the balance, which any working secret key may do.

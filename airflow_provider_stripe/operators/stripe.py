@@ -20,11 +20,13 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
 )
 from airflow_provider_stripe.lineage import stripe_lineage
+from airflow_provider_stripe.resources import CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
 from airflow_provider_stripe.validation import (
     AtLeastOne,
     ChargeableAmount,
@@ -142,8 +144,8 @@ REFUND = Spec(
     rules=(ExactlyOne(("charge", "payment_intent")),),
 )
 
-#: What a create operator takes besides Stripe's parameters (Stripe's keys are at most 255 characters).
-CREATE_OPTIONS = Spec(fields={"idempotency_key": text(255, non_blank=True)})
+#: What a create operator takes besides Stripe's parameters.
+CREATE_OPTIONS = Spec(fields={"idempotency_key": text(IDEMPOTENCY_KEY_MAX_LENGTH, non_blank=True)})
 
 
 class StripeBaseOperator(BaseOperator):
@@ -203,8 +205,7 @@ class StripeCreateOperator(StripeBaseOperator):
         for 24 hours; pass your own to tie the object to something else, e.g. an order id.
     """
 
-    path: ClassVar[str]
-    noun: ClassVar[str]
+    resource: ClassVar[StripeResource]
 
     def __init__(self, *, idempotency_key: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -225,23 +226,23 @@ class StripeCreateOperator(StripeBaseOperator):
     def execute(self, context: Context) -> StripeObject:
         params = self.stripe_params()
         key = self.idempotency_key_for(context)
-        created = self.hook.create(self.path, params, idempotency_key=key)
-        stripe_id = created.object.get("id")
+        created = self.hook.calls(self.resource).create(params, idempotency_key=key)
+        kind, stripe_id = self.resource.object_type, created.object.get("id")
         if created.replayed:
             self.log.info(
                 "Stripe replayed %s %s: an earlier request with Idempotency-Key %s (an earlier try "
                 "of this task, or a run since cleared) created it; nothing new was created.",
-                self.noun,
+                kind,
                 stripe_id,
                 key,
             )
         else:
-            self.log.info("Created Stripe %s %s (Idempotency-Key %s).", self.noun, stripe_id, key)
+            self.log.info("Created Stripe %s %s (Idempotency-Key %s).", kind, stripe_id, key)
         return created.object
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
         """OpenLineage: this task wrote to its Stripe list (see :mod:`airflow_provider_stripe.lineage`)."""
-        return stripe_lineage(self.hook, wrote=[self.path])
+        return stripe_lineage(self.hook, wrote=[self.resource.path])
 
 
 _CREATE_TEMPLATE_FIELDS = ("extra_params", "idempotency_key")
@@ -283,8 +284,7 @@ class StripeCreateChargeOperator(StripeCreateOperator):
     """
 
     spec = CHARGE
-    path = "/v1/charges"
-    noun = "charge"
+    resource = CHARGES
     template_fields: Sequence[str] = (*CHARGE.fields, *_CREATE_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "shipping": "json",
@@ -346,8 +346,7 @@ class StripeCreateCustomerOperator(StripeCreateOperator):
     """
 
     spec = CUSTOMER
-    path = "/v1/customers"
-    noun = "customer"
+    resource = CUSTOMERS
     template_fields: Sequence[str] = (*CUSTOMER.fields, *_CREATE_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "address": "json",
@@ -404,8 +403,7 @@ class StripeCreateProductOperator(StripeCreateOperator):
     """
 
     spec = PRODUCT
-    path = "/v1/products"
-    noun = "product"
+    resource = PRODUCTS
     template_fields: Sequence[str] = (*PRODUCT.fields, *_CREATE_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "images": "json",
@@ -459,8 +457,7 @@ class StripeCreateRefundOperator(StripeCreateOperator):
     """
 
     spec = REFUND
-    path = "/v1/refunds"
-    noun = "refund"
+    resource = REFUNDS
     template_fields: Sequence[str] = (*REFUND.fields, *_CREATE_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {"metadata": "json", "extra_params": "json"}
 
@@ -540,7 +537,7 @@ class StripeFindCustomerOperator(StripeBaseOperator):
     def _find(self, params: dict[str, Any]) -> StripeObject:
         customer_id = params.pop("customer_id", None)
         if customer_id is not None:
-            customer = self.hook.request("GET", f"/v1/customers/{customer_id}", params)
+            customer = self.hook.customers.retrieve(customer_id, params)
             if customer.get("deleted"):
                 raise StripeNotFoundError(
                     f"Stripe customer {customer_id} was deleted; a deleted customer cannot be used.",
@@ -548,7 +545,7 @@ class StripeFindCustomerOperator(StripeBaseOperator):
                 )
             return customer
         email = params.pop("email")
-        newest_first = self.hook.list_customers({**params, "email": email, "limit": 1})
+        newest_first = self.hook.customers.list({**params, "email": email, "limit": 1})
         newest = next(newest_first, None)
         if newest is None:
             raise StripeNotFoundError(
@@ -559,4 +556,4 @@ class StripeFindCustomerOperator(StripeBaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
         """OpenLineage: this task read Stripe's customers (see :mod:`airflow_provider_stripe.lineage`)."""
-        return stripe_lineage(self.hook, read=["/v1/customers"])
+        return stripe_lineage(self.hook, read=[CUSTOMERS.path])

@@ -23,34 +23,15 @@ from typing import Any
 from airflow_provider_stripe.api.pages import Page
 from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
-from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject
+from airflow_provider_stripe.polling.poll import PollResult, Query, StripeObject, run_poll, run_poll_async
 from airflow_provider_stripe.polling.watch import Watch
+from airflow_provider_stripe.resources import RETRIEVABLE
 
 EVENTS_PATH = "/v1/events"
 MAX_EVENT_TYPES = 20
 EVENT_RETENTION = timedelta(days=30)
 _EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 _WILDCARD_TYPE = re.compile(r"(\*|[a-z0-9_]+)(\.(\*|[a-z0-9_]+))*")
-
-#: Where the current version of an event's object is retrieved, by its ``object`` value.
-RETRIEVABLE: dict[str, str] = {
-    "charge": "/v1/charges",
-    "customer": "/v1/customers",
-    "refund": "/v1/refunds",
-    "product": "/v1/products",
-    "price": "/v1/prices",
-    "payment_intent": "/v1/payment_intents",
-    "setup_intent": "/v1/setup_intents",
-    "payment_method": "/v1/payment_methods",
-    "invoice": "/v1/invoices",
-    "subscription": "/v1/subscriptions",
-    "checkout.session": "/v1/checkout/sessions",
-    "dispute": "/v1/disputes",
-    "payout": "/v1/payouts",
-    "transfer": "/v1/transfers",
-    "coupon": "/v1/coupons",
-    "plan": "/v1/plans",
-}
 
 
 def event_type_filters(event_types: str | Sequence[str]) -> dict[str, Any]:
@@ -114,19 +95,21 @@ class Fetch:
     query: Query
 
 
-#: Stripe's answer to a :class:`Fetch` with its clock, or None for an object that is gone (404).
-EventSteps = Generator[Fetch, Page | None, PollResult]
+#: Stripe's answer to a :class:`Fetch`, with its clock (an error is thrown in instead: :func:`poll_events`).
+EventSteps = Generator[Fetch, Page, PollResult]
 
 
 def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
     """One poll of new events: the page walk of :func:`~.poll.poll`, checked against the retention
-    window on every page, then (with ``refetch``) one retrieval per distinct object in the batch."""
+    window on every page, then (with ``refetch``) one retrieval per distinct object in the batch.
+
+    The driver throws a Stripe error in where the answer would go: a 404 of a refetched object
+    means it was deleted (its tombstone is delivered); any other error ends the poll."""
     steps = events.watch.poll(cursor)
     try:
         query = next(steps)
         while True:
             page = yield Fetch(EVENTS_PATH, query)
-            assert page is not None, "the drivers let a 404 of the events list propagate"
             check_retention(cursor, page.stripe_time)
             query = steps.send(page)
     except StopIteration as done:
@@ -138,15 +121,17 @@ def poll_events(events: EventWatch, cursor: Cursor) -> EventSteps:
         obj = event["data"]["object"]
         path = object_path(obj)
         if path is not None and path not in current:
-            answer = yield Fetch(path, {})
-            current[path] = dict(answer.body) if answer is not None else tombstone(obj)
+            try:
+                current[path] = dict((yield Fetch(path, {})).body)
+            except StripeNotFoundError:
+                current[path] = tombstone(obj)  # a refetched object Stripe no longer has
     return replace(result, objects=[_with_current(event, current) for event in result.objects])
 
 
 def object_path(obj: Mapping[str, Any]) -> str | None:
     """The URL that retrieves ``obj``, or None for an object type the provider cannot retrieve."""
-    base = RETRIEVABLE.get(str(obj.get("object")))
-    return f"{base}/{obj['id']}" if base and obj.get("id") else None
+    resource = RETRIEVABLE.get(str(obj.get("object")))
+    return resource.object_path(str(obj["id"])) if resource and obj.get("id") else None
 
 
 def tombstone(obj: Mapping[str, Any]) -> StripeObject:
@@ -198,35 +183,11 @@ def _iso(epoch_seconds: int) -> str:
 
 def run_event_poll(steps: EventSteps, fetch: Callable[[str, Query], Page]) -> PollResult:
     """Drive :func:`poll_events` with a blocking ``fetch(path, query)`` (``StripeHook.list_page``)."""
-    try:
-        request = next(steps)
-        while True:
-            try:
-                page: Page | None = fetch(request.path, request.query)
-            except StripeNotFoundError:
-                if request.path == EVENTS_PATH:
-                    raise
-                page = None  # a refetched object Stripe no longer has
-            request = steps.send(page)
-    except StopIteration as done:
-        result: PollResult = done.value
-        return result
+    return run_poll(steps, lambda request: fetch(request.path, request.query))
 
 
 async def run_event_poll_async(
     steps: EventSteps, fetch: Callable[[str, Query], Awaitable[Page]]
 ) -> PollResult:
     """Drive :func:`poll_events` with an async ``fetch`` (``StripeHook.alist_page``)."""
-    try:
-        request = next(steps)
-        while True:
-            try:
-                page: Page | None = await fetch(request.path, request.query)
-            except StripeNotFoundError:
-                if request.path == EVENTS_PATH:
-                    raise
-                page = None  # a refetched object Stripe no longer has
-            request = steps.send(page)
-    except StopIteration as done:
-        result: PollResult = done.value
-        return result
+    return await run_poll_async(steps, lambda request: fetch(request.path, request.query))

@@ -1,7 +1,8 @@
 """One poll of a Stripe list: which requests to send, and what is news in the answers.
 
 :func:`poll` is a generator that yields each page's query and receives the :class:`Page`, so that the
-sync hook and the async trigger can drive it with their own HTTP clients::
+sync hook and the async trigger can drive it with their own HTTP clients, through one driver
+(:func:`run_poll_async`, which :func:`run_poll` runs without an event loop; the events poll too)::
 
     steps = poll(...)
     query = next(steps)
@@ -22,9 +23,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_provider_stripe.api.pages import Page, first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.exceptions import StripeError
 from airflow_provider_stripe.polling.cursor import Cursor
 
 StripeObject = dict[str, Any]
@@ -41,6 +43,10 @@ class PollResult:
 
 
 PollSteps = Generator[Query, Page, PollResult]
+
+Request = TypeVar("Request")
+Answer = TypeVar("Answer")
+Result = TypeVar("Result")
 
 
 def poll(cursor: Cursor, filters: Mapping[str, Any], *, max_batch: int, lookback_seconds: int) -> PollSteps:
@@ -127,23 +133,42 @@ def _clock_floor(stripe_now: int | None, watermark: int, lookback_seconds: int) 
     return (watermark if stripe_now is None else stripe_now) - lookback_seconds
 
 
-def run_poll(steps: PollSteps, fetch: Callable[[Query], Page]) -> PollResult:
-    """Drive :func:`poll` with a blocking page fetcher."""
+async def run_poll_async(
+    steps: Generator[Request, Answer, Result], fetch: Callable[[Request], Awaitable[Answer]]
+) -> Result:
+    """Drive a poll's steps (:func:`poll`, :func:`~.events.poll_events`) with an async ``fetch``.
+
+    A Stripe error is thrown into the steps, which decide what it means (most let it propagate).
+    """
     try:
-        query = next(steps)
+        request = next(steps)
         while True:
-            query = steps.send(fetch(query))
+            try:
+                answer = await fetch(request)
+            except StripeError as error:
+                request = steps.throw(error)
+            else:
+                request = steps.send(answer)
     except StopIteration as done:
-        result: PollResult = done.value
+        result: Result = done.value
         return result
 
 
-async def run_poll_async(steps: PollSteps, fetch: Callable[[Query], Awaitable[Page]]) -> PollResult:
-    """Drive :func:`poll` with an async page fetcher."""
+def run_poll(steps: Generator[Request, Answer, Result], fetch: Callable[[Request], Answer]) -> Result:
+    """:func:`run_poll_async` with a blocking ``fetch``: the one driver, run without an event loop.
+
+    Nothing in it awaits anything but ``fetch``, which here returns at once, so the coroutine
+    finishes on its first step.
+    """
+
+    async def fetched(request: Request) -> Answer:
+        return fetch(request)
+
+    driver = run_poll_async(steps, fetched)
     try:
-        query = next(steps)
-        while True:
-            query = steps.send(await fetch(query))
+        driver.send(None)
     except StopIteration as done:
-        result: PollResult = done.value
+        result: Result = done.value
         return result
+    driver.close()
+    raise AssertionError("unreachable: the driver awaited something other than fetch")

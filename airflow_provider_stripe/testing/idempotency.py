@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_stripe.limits import IDEMPOTENCY_KEY_MAX_LENGTH
 from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
 
 KEY_WINDOW_SECONDS = 24 * 3600
-MAX_KEY_LENGTH = 255
 
 Scope = tuple[str, bool]
 """(account id, livemode)."""
@@ -54,8 +54,10 @@ class IdempotencyCache:
         Raises an ``idempotency_error``: 409 while another request holds the key, 400 for a key
         first used on another endpoint or with other parameters.
         """
-        if len(key) > MAX_KEY_LENGTH:
-            raise invalid(None, f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters long.")
+        if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise invalid(
+                None, f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters long."
+            )
         if (scope, key) in self._in_progress:
             raise StripeAPIError(
                 409,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from airflow_provider_stripe import limits
 from airflow_provider_stripe.testing.errors import (
     invalid,
     parameter_empty,
@@ -97,32 +98,28 @@ def non_blank_text(max_length: int | None = None) -> Field:
     return Field(coerce)
 
 
-STATEMENT_DESCRIPTOR_MAX = 22
-STATEMENT_DESCRIPTOR_MIN = 5
-_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
-
-
 def statement_descriptor(*, complete: bool) -> Field:
     """Text for a statement (https://docs.stripe.com/get-started/account/statement-descriptors).
 
     At most 22 characters, at least one Latin letter, none of ``< > \\ ' " *``; a ``complete``
     descriptor (the whole text, not a suffix after the account's prefix) has at least 5 characters.
     """
-    minimum = STATEMENT_DESCRIPTOR_MIN if complete else 1
+    minimum = limits.STATEMENT_DESCRIPTOR_MIN_LENGTH if complete else 1
 
     def coerce(param: str, value: Any) -> str:
         checked = _scalar(param, value, "string")
-        if not minimum <= len(checked) <= STATEMENT_DESCRIPTOR_MAX:
+        if not minimum <= len(checked) <= limits.STATEMENT_DESCRIPTOR_MAX_LENGTH:
             raise invalid(
                 param,
-                f"Invalid {param}: must be between {minimum} and {STATEMENT_DESCRIPTOR_MAX} characters "
-                f"long, but '{checked}' has {len(checked)}.",
+                f"Invalid {param}: must be between {minimum} and "
+                f"{limits.STATEMENT_DESCRIPTOR_MAX_LENGTH} characters long, "
+                f"but '{checked}' has {len(checked)}.",
             )
         if not re.search("[A-Za-z]", checked):
             raise invalid(
                 param, f"Invalid {param}: the statement descriptor must contain at least one letter."
             )
-        forbidden = sorted({char for char in checked if char in _DESCRIPTOR_FORBIDDEN})
+        forbidden = sorted({char for char in checked if char in limits.STATEMENT_DESCRIPTOR_FORBIDDEN})
         if forbidden:
             raise invalid(
                 param,
@@ -217,11 +214,6 @@ def opaque() -> Field:
     return Field(lambda param, value: value)
 
 
-METADATA_MAX_KEYS = 50
-METADATA_KEY_MAX = 40
-METADATA_VALUE_MAX = 500
-
-
 def metadata() -> Field:
     """Stripe's key/value store: at most 50 keys, keys up to 40 and values up to 500 characters."""
 
@@ -229,24 +221,26 @@ def metadata() -> Field:
         if not isinstance(value, dict):
             raise invalid(param, "Invalid metadata: metadata must be a hash")
         kept = {key: item for key, item in value.items() if item != ""}
-        if len(kept) > METADATA_MAX_KEYS:
+        if len(kept) > limits.METADATA_MAX_KEYS:
             raise invalid(
                 param,
-                f"Invalid metadata: metadata can have up to {METADATA_MAX_KEYS} keys, "
+                f"Invalid metadata: metadata can have up to {limits.METADATA_MAX_KEYS} keys, "
                 f"but you passed in {len(kept)} keys",
             )
         for key, item in kept.items():
-            if len(key) > METADATA_KEY_MAX:
+            if len(key) > limits.METADATA_KEY_MAX_LENGTH:
                 raise invalid(
                     param,
-                    f"Invalid metadata: metadata keys can have up to {METADATA_KEY_MAX} characters, "
+                    "Invalid metadata: metadata keys can have up to "
+                    f"{limits.METADATA_KEY_MAX_LENGTH} characters, "
                     f"but '{key}' has {len(key)} characters",
                 )
             item = _scalar(f"{param}[{key}]", item, "metadata value")
-            if len(item) > METADATA_VALUE_MAX:
+            if len(item) > limits.METADATA_VALUE_MAX_LENGTH:
                 raise invalid(
                     param,
-                    f"Invalid metadata: metadata values can have up to {METADATA_VALUE_MAX} characters, "
+                    "Invalid metadata: metadata values can have up to "
+                    f"{limits.METADATA_VALUE_MAX_LENGTH} characters, "
                     f"but the value of '{key}' has {len(item)} characters",
                 )
         return kept

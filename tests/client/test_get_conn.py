@@ -17,7 +17,7 @@ def test_a_get_through_get_conn_is_authenticated(
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_STRIPE_DEFAULT", stripe_emulator.connection_json())
     hook = StripeHook()
-    created = hook.create_customer({"email": "jenny@example.com"})
+    created = hook.customers.create({"email": "jenny@example.com"}).object
 
     answer = hook.get_conn().get(f"{hook.base_url}/v1/customers/{created['id']}", timeout=10)
 

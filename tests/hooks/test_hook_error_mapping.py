@@ -46,7 +46,7 @@ def test_409_and_424_are_retried_with_the_same_key(
     hook: StripeHook, stripe_emulator: StripeEmulator, status: int
 ) -> None:
     stripe_emulator.fail_next(1, status=status)
-    product = hook.create_product({"name": "Mug"})
+    product = hook.products.create({"name": "Mug"}).object
     (first_status, first_key), (second_status, second_key) = sent_posts(stripe_emulator)
     assert (first_status, second_status) == (status, 200)
     assert first_key == second_key
@@ -59,7 +59,7 @@ def test_409_and_424_that_outlast_the_retries_leave_the_task_retries_to_act(
 ) -> None:
     stripe_emulator.fail_next(3, status=status)
     with pytest.raises(error_class) as caught:
-        make_hook(max_retries=2).create_product({"name": "Mug"})
+        make_hook(max_retries=2).products.create({"name": "Mug"})
     assert caught.value.http_status == status
     assert not isinstance(caught.value, AirflowFailException)
     assert len(sent_posts(stripe_emulator)) == 3
@@ -68,9 +68,9 @@ def test_409_and_424_that_outlast_the_retries_leave_the_task_retries_to_act(
 def test_a_key_reused_with_other_parameters_fails_at_once(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
-    hook.create_product({"name": "Mug"}, idempotency_key="order-42")
+    hook.products.create({"name": "Mug"}, idempotency_key="order-42")
     with pytest.raises(StripeIdempotencyError) as caught:
-        hook.create_product({"name": "Cup"}, idempotency_key="order-42")
+        hook.products.create({"name": "Cup"}, idempotency_key="order-42")
     error = caught.value
     assert (error.http_status, error.type) == (400, "idempotency_error")
     assert isinstance(error, AirflowFailException)
@@ -100,7 +100,7 @@ def test_409_typed_idempotency_error_is_a_conflict_and_retried(mocked_hook: Stri
             "https://api.stripe.com/v1/products",
             [_idempotency_error(409), {"status_code": 200, "json": {"id": "prod_1", "object": "product"}}],
         )
-        assert mocked_hook.create_product({"name": "Mug"}, idempotency_key="k1")["id"] == "prod_1"
+        assert mocked_hook.products.create({"name": "Mug"}, idempotency_key="k1").object["id"] == "prod_1"
         keys = [request.headers["Idempotency-Key"] for request in stripe.request_history]
     assert keys == ["k1", "k1"]
 
@@ -109,7 +109,7 @@ def test_404_typed_idempotency_error_is_not_retried(mocked_hook: StripeHook) -> 
     with requests_mock.Mocker() as stripe:
         stripe.post("https://api.stripe.com/v1/products", [_idempotency_error(404)])
         with pytest.raises(StripeIdempotencyError):
-            mocked_hook.create_product({"name": "Mug"}, idempotency_key="k1")
+            mocked_hook.products.create({"name": "Mug"}, idempotency_key="k1")
         assert stripe.call_count == 1
 
 

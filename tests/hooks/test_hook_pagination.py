@@ -15,32 +15,32 @@ from airflow_provider_stripe.testing import StripeEmulator
 def customers(hook: StripeHook, stripe_emulator: StripeEmulator) -> list[str]:
     """250 customers, most of them sharing one `created` second, oldest first."""
     stripe_emulator.clock.freeze()
-    ids = [hook.create_customer({"email": f"c{i}@example.com"})["id"] for i in range(250)]
+    ids = [hook.customers.create({"email": f"c{i}@example.com"}).object["id"] for i in range(250)]
     stripe_emulator.clock.advance(1)
-    ids += [hook.create_customer({"email": f"late{i}@example.com"})["id"] for i in range(3)]
+    ids += [hook.customers.create({"email": f"late{i}@example.com"}).object["id"] for i in range(3)]
     stripe_emulator.clear_log()
     return ids
 
 
 def test_newest_first_yields_each_object_once(hook: StripeHook, customers: list[str]) -> None:
-    seen = [c["id"] for c in hook.list_customers()]
+    seen = [c["id"] for c in hook.customers.list()]
     assert seen == list(reversed(customers))
     assert len(set(seen)) == len(customers)
 
 
 def test_oldest_first_with_ending_before(hook: StripeHook, customers: list[str]) -> None:
-    seen = [c["id"] for c in hook.list_customers({"ending_before": customers[0]})]
+    seen = [c["id"] for c in hook.customers.list({"ending_before": customers[0]})]
     assert seen == customers[1:]
 
 
 def test_starting_after_walks_older(hook: StripeHook, customers: list[str]) -> None:
-    seen = [c["id"] for c in hook.list_customers({"starting_after": customers[100]})]
+    seen = [c["id"] for c in hook.customers.list({"starting_after": customers[100]})]
     assert seen == list(reversed(customers[:100]))
 
 
 def test_filters_are_kept_on_every_page(hook: StripeHook, customers: list[str]) -> None:
-    first = hook.retrieve_customer(customers[0])
-    newer = [c["id"] for c in hook.list_customers({"created": {"gt": first["created"]}})]
+    first = hook.customers.retrieve(customers[0])
+    newer = [c["id"] for c in hook.customers.list({"created": {"gt": first["created"]}})]
     assert newer == list(reversed(customers[-3:]))
 
 
@@ -56,7 +56,7 @@ def test_one_page_is_fetched_at_a_time(
         return page
 
     monkeypatch.setattr(hook, "request", spy)
-    walk = hook.list_customers()
+    walk = hook.customers.list()
     assert stripe_emulator.count() == 0  # lazy: nothing until the first object is asked for
     for _ in range(100):
         next(walk)
@@ -70,5 +70,5 @@ def test_one_page_is_fetched_at_a_time(
 
 
 def test_empty_list(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
-    assert list(hook.list_refunds()) == []
+    assert list(hook.refunds.list()) == []
     assert stripe_emulator.count() == 1

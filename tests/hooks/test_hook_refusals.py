@@ -71,7 +71,7 @@ def test_non_https_hosts_are_refused_with_zero_requests(
     conn = {"conn_type": "stripe", "password": "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "host": host}
     monkeypatch.setenv("AIRFLOW_CONN_STRIPE_PLAIN", json.dumps(conn))
     with requests_mock.Mocker() as network, pytest.raises(StripeValidationError, match=complaint):
-        StripeHook("stripe_plain").create_customer({"email": "a@example.com"})
+        StripeHook("stripe_plain").customers.create({"email": "a@example.com"})
     assert network.call_count == 0
 
 

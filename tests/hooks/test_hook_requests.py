@@ -34,7 +34,7 @@ def test_construction_does_no_io(stripe_emulator: StripeEmulator) -> None:
 
 
 def test_create_and_retrieve_round_trip_nested_params(hook: StripeHook) -> None:
-    created = hook.create_customer(
+    created = hook.customers.create(
         {
             "name": "Ada Lovelace",
             "email": "ada@example.com",
@@ -42,8 +42,8 @@ def test_create_and_retrieve_round_trip_nested_params(hook: StripeHook) -> None:
             "metadata": {"crm_id": "42", "vip": "true"},
             "shipping": {"name": "Ada", "phone": "+44 20 7946 0000", "address": {"line1": "1 Main St"}},
         }
-    )
-    fetched = hook.retrieve_customer(created["id"])
+    ).object
+    fetched = hook.customers.retrieve(created["id"])
     assert fetched["id"] == created["id"]
     assert fetched["address"]["city"] == "London"
     assert fetched["metadata"] == {"crm_id": "42", "vip": "true"}
@@ -55,7 +55,7 @@ def test_post_retried_after_500_reuses_its_idempotency_key(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
     stripe_emulator.fail_next(1, status=500)
-    customer = hook.create_customer({"email": "retry@example.com"})
+    customer = hook.customers.create({"email": "retry@example.com"}).object
     sent = posts(stripe_emulator, "/v1/customers")
     assert [r.status for r in sent] == [500, 200]
     assert sent[0].idempotency_key
@@ -67,7 +67,7 @@ def test_response_lost_after_the_post_succeeded_creates_one_object(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
     stripe_emulator.fail_next(1, status="drop", after_handler=True)
-    customer = hook.create_customer({"email": "lost@example.com"})
+    customer = hook.customers.create({"email": "lost@example.com"}).object
     sent = posts(stripe_emulator, "/v1/customers")
     assert len(sent) == 2
     assert sent[1].replayed
@@ -75,8 +75,8 @@ def test_response_lost_after_the_post_succeeded_creates_one_object(
 
 
 def test_each_call_without_a_key_gets_a_fresh_one(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
-    hook.create_product({"name": "A"})
-    hook.create_product({"name": "A"})
+    hook.products.create({"name": "A"})
+    hook.products.create({"name": "A"})
     keys = [r.idempotency_key for r in posts(stripe_emulator, "/v1/products")]
     assert len(set(keys)) == 2
     assert len(stripe_emulator.objects("product")) == 2
@@ -85,16 +85,28 @@ def test_each_call_without_a_key_gets_a_fresh_one(hook: StripeHook, stripe_emula
 def test_caller_idempotency_key_replays_the_original(
     hook: StripeHook, stripe_emulator: StripeEmulator
 ) -> None:
-    first = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
-    second = hook.create_product({"name": "Mug"}, idempotency_key="run-1-task-a")
-    assert first["id"] == second["id"]
+    first = hook.products.create({"name": "Mug"}, idempotency_key="run-1-task-a")
+    second = hook.products.create({"name": "Mug"}, idempotency_key="run-1-task-a")
+    assert first.object["id"] == second.object["id"]
+    # Stripe's "Idempotent requests" docs: a replay answers with the header Idempotent-Replayed: true.
+    assert (first.replayed, second.replayed) == (False, True)
     assert len(stripe_emulator.objects("product")) == 1
+
+
+def test_each_resource_calls_its_own_list(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
+    customer = hook.customers.create({"email": "ada@example.com"}).object
+    assert hook.customers.retrieve(customer["id"])["email"] == "ada@example.com"
+    assert [c["id"] for c in hook.customers.list({"email": "ada@example.com"})] == [customer["id"]]
+    assert list(hook.products.list()) == []
+    # An id is one path segment (stripe-python percent-encodes it too): no id reaches another list.
+    with pytest.raises(StripeNotFoundError, match="No such customer"):
+        hook.customers.retrieve(f"../products/{customer['id']}")
 
 
 def test_stripe_should_retry_false_stops_retries(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
     stripe_emulator.fail_next(1, status=500, should_retry=False)
     with pytest.raises(StripeAPIError) as caught:
-        hook.create_customer({"email": "x@example.com"})
+        hook.customers.create({"email": "x@example.com"})
     assert caught.value.should_retry is False
     assert len(posts(stripe_emulator, "/v1/customers")) == 1
 
@@ -104,7 +116,7 @@ def test_stripe_should_retry_true_forces_a_retry_of_a_400(
 ) -> None:
     # Stripe sends it on lock timeouts; without the header a 400 is final.
     stripe_emulator.fail_next(1, status=400, should_retry=True)
-    hook.create_customer({"email": "x@example.com"})
+    hook.customers.create({"email": "x@example.com"})
     assert [r.status for r in posts(stripe_emulator, "/v1/customers")] == [400, 200]
 
 
@@ -178,7 +190,7 @@ def test_401_unknown_key(make_hook: HookFactory, stripe_emulator: StripeEmulator
 
 def test_402_card_declined_carries_stripe_fields(hook: StripeHook) -> None:
     with pytest.raises(StripeCardError) as caught:
-        hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"})
+        hook.charges.create({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"})
     error = caught.value
     assert isinstance(error, AirflowFailException)
     assert (error.http_status, error.type, error.code) == (402, "card_error", "card_declined")
@@ -190,9 +202,9 @@ def test_403_restricted_key_names_the_permission(
     make_hook: HookFactory, stripe_emulator: StripeEmulator
 ) -> None:
     hook = make_hook(stripe_emulator.restricted_key({"rak_charge_read"}))
-    assert hook.list_charges() is not None
+    assert hook.charges.list() is not None
     with pytest.raises(StripePermissionError) as caught:
-        hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_visa"})
+        hook.charges.create({"amount": 2000, "currency": "usd", "source": "tok_visa"})
     assert caught.value.http_status == 403
     assert "rak_charge_write" in str(caught.value)
     assert isinstance(caught.value, AirflowFailException)
@@ -200,7 +212,7 @@ def test_403_restricted_key_names_the_permission(
 
 def test_404_missing_object(hook: StripeHook) -> None:
     with pytest.raises(StripeNotFoundError) as caught:
-        hook.retrieve_charge("ch_doesnotexist")
+        hook.charges.retrieve("ch_doesnotexist")
     assert caught.value.http_status == 404
     assert caught.value.code == "resource_missing"
     assert "No such charge" in str(caught.value)
@@ -214,7 +226,7 @@ def test_404_unknown_url_is_an_invalid_request_not_a_missing_object(hook: Stripe
 
 def test_400_names_the_param(hook: StripeHook) -> None:
     with pytest.raises(StripeInvalidRequestError) as caught:
-        hook.create_charge({"amount": 10, "currency": "usd", "source": "tok_visa"})
+        hook.charges.create({"amount": 10, "currency": "usd", "source": "tok_visa"})
     assert (caught.value.http_status, caught.value.code, caught.value.param) == (
         400,
         "amount_too_small",
@@ -240,7 +252,7 @@ def test_transient_and_permanent_classes() -> None:
 def test_live_key_reports_live_mode(make_hook: HookFactory, stripe_emulator: StripeEmulator) -> None:
     hook = make_hook(stripe_emulator.live_api_key)
     assert (hook.mode, hook.key_kind) == ("live", "secret")
-    assert hook.create_product({"name": "Live thing"})["livemode"] is True
+    assert hook.products.create({"name": "Live thing"}).object["livemode"] is True
 
 
 def test_stripe_account_override_is_accepted(make_hook: HookFactory) -> None:

@@ -17,9 +17,9 @@ def run_failing_calls(hook: StripeHook, stripe_emulator: StripeEmulator) -> list
     """Provoke every kind of failure and return the text of each error."""
     texts: list[str] = []
     attempts = [
-        lambda: hook.create_charge({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}),
-        lambda: hook.create_charge({"amount": 1, "currency": "usd", "source": "tok_visa"}),
-        lambda: hook.retrieve_customer("cus_missing"),
+        lambda: hook.charges.create({"amount": 2000, "currency": "usd", "source": "tok_chargeDeclined"}),
+        lambda: hook.charges.create({"amount": 1, "currency": "usd", "source": "tok_visa"}),
+        lambda: hook.customers.retrieve("cus_missing"),
     ]
     for attempt in attempts:
         with pytest.raises(StripeError) as caught:
@@ -44,7 +44,7 @@ def test_key_is_absent_from_logs_errors_and_repr(
 ) -> None:
     key = stripe_emulator.api_key
     caplog.set_level(logging.DEBUG)  # urllib3's debug lines too
-    hook.create_customer({"email": "a@example.com"})
+    hook.customers.create({"email": "a@example.com"})
     texts = run_failing_calls(hook, stripe_emulator)
     texts += [repr(hook), repr(hook.settings), repr(hook.settings.api_key), str(hook.settings)]
     # Airflow 3 sends hook logs through structlog to the console, Airflow 2 through logging.
@@ -59,10 +59,10 @@ def test_key_is_absent_from_logs_errors_and_repr(
 def test_each_request_logs_one_line(
     hook: StripeHook, stripe_emulator: StripeEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    hook.create_product({"name": "Mug"})
+    hook.products.create({"name": "Mug"})
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="airflow_provider_stripe"):
-        hook.create_product({"name": "Cup"})
+        hook.products.create({"name": "Cup"})
     lines = [r.getMessage() for r in caplog.records if r.name == "airflow_provider_stripe"]
     assert len(lines) == 1
     request_id = stripe_emulator.requests[-1].request_id

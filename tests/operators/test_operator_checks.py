@@ -48,7 +48,7 @@ LONG_KEY = "k" * 41
 
 def refusals(operator: type[StripeCreateOperator], field: str, values: dict[str, Any]) -> list[Any]:
     """One case per value of ``field``, each refused naming it (ids: ``charge-statement-descriptor-long``)."""
-    prefix = f"{operator.noun}-{field.replace('_', '-')}"
+    prefix = f"{operator.resource.object_type}-{field.replace('_', '-')}"
     return [
         pytest.param(operator, {field: value}, field, id=f"{prefix}-{name}") for name, value in values.items()
     ]

@@ -250,9 +250,9 @@ def test_transient_errors_use_airflow_retries_and_card_errors_do_not(
 def test_find_customer(stripe_emulator: StripeEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     use_connection(stripe_emulator, monkeypatch)
     hook = StripeHook()
-    older = hook.create_customer({"email": "ada@example.com", "name": "Ada (old)"})
-    newer = hook.create_customer({"email": "ada@example.com", "name": "Ada (new)"})
-    gone = hook.create_customer({"email": "gone@example.com"})
+    older = hook.customers.create({"email": "ada@example.com", "name": "Ada (old)"}).object
+    newer = hook.customers.create({"email": "ada@example.com", "name": "Ada (new)"}).object
+    gone = hook.customers.create({"email": "gone@example.com"}).object
     hook.request("DELETE", f"/v1/customers/{gone['id']}")
     stripe_emulator.clear_log()
 

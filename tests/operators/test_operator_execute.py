@@ -105,7 +105,7 @@ def test_charge_takes_rendered_strings_and_normalises_them(stripe_env: StripeEmu
 
 
 def test_charge_a_saved_card_through_its_customer(stripe_env: StripeEmulator) -> None:
-    customer = StripeHook().create_customer({"email": "ada@example.com", "source": "tok_visa"})
+    customer = StripeHook().customers.create({"email": "ada@example.com", "source": "tok_visa"}).object
     task = StripeCreateChargeOperator(
         task_id="charge",
         amount=500,
@@ -141,7 +141,7 @@ def test_product_with_every_parameter(stripe_env: StripeEmulator) -> None:
 
 
 def test_refund_by_charge_and_by_payment_intent(stripe_env: StripeEmulator) -> None:
-    charge = StripeHook().create_charge({"amount": 2000, "currency": "usd", "source": "pm_card_visa"})
+    charge = StripeHook().charges.create({"amount": 2000, "currency": "usd", "source": "pm_card_visa"}).object
     partial = StripeCreateRefundOperator(
         task_id="refund",
         charge=charge["id"],
@@ -227,9 +227,9 @@ def find(**kwargs: Any) -> Any:
 
 def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
     hook = StripeHook()
-    older = hook.create_customer({"email": "ada@example.com", "name": "Ada (old)"})
-    newer = hook.create_customer({"email": "ada@example.com", "name": "Ada (new)"})
-    hook.create_customer({"email": "bob@example.com"})
+    older = hook.customers.create({"email": "ada@example.com", "name": "Ada (old)"}).object
+    newer = hook.customers.create({"email": "ada@example.com", "name": "Ada (new)"}).object
+    hook.customers.create({"email": "bob@example.com"})
 
     assert find(customer_id=older["id"]) == older
     stripe_env.clear_log()
@@ -248,7 +248,7 @@ def test_find_customer_by_id_and_by_email(stripe_env: StripeEmulator) -> None:
 
 def test_find_customer_missing_or_deleted(stripe_env: StripeEmulator, logs: Callable[[], str]) -> None:
     hook = StripeHook()
-    gone = hook.create_customer({"email": "gone@example.com"})
+    gone = hook.customers.create({"email": "gone@example.com"}).object
     hook.request("DELETE", f"/v1/customers/{gone['id']}")
 
     with pytest.raises(StripeNotFoundError, match="No such customer"):

@@ -87,8 +87,8 @@ def test_the_example_flows_in_stripe_test_mode(
 
     product = flow.created("create_product")
     customer = flow.created("create_customer")
-    charge = stripe_test_mode.retrieve_charge(flow.created("charge_customer")["id"])
-    refund = stripe_test_mode.retrieve_refund(flow.created("refund_part")["id"])
+    charge = stripe_test_mode.charges.retrieve(flow.created("charge_customer")["id"])
+    refund = stripe_test_mode.refunds.retrieve(flow.created("refund_part")["id"])
 
     assert product["name"] == "Airflow mug"
     assert customer["default_source"]  # tok_visa, saved on the customer
