@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
@@ -475,3 +476,39 @@ class StripeHook(BaseHook):
             "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
             "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
         }
+
+
+def _release_one_call(name: str, attribute: str, verb: str) -> Callable[..., Any]:
+    """Release one's ``hook.<verb>_<kind>()``, now ``hook.<attribute>.<verb>()``, with a warning."""
+    replacement = f"hook.{attribute}.{verb}()" + (".object" if verb == "create" else "")
+
+    def call(hook: StripeHook, *args: Any, **kwargs: Any) -> Any:
+        from airflow.exceptions import AirflowProviderDeprecationWarning
+
+        warnings.warn(
+            f"StripeHook.{name}() is deprecated and will be removed in the next release; use {replacement}.",
+            AirflowProviderDeprecationWarning,
+            stacklevel=2,
+        )
+        result = getattr(getattr(hook, attribute), verb)(*args, **kwargs)
+        return result.object if verb == "create" else result
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"Deprecated: use ``{replacement}``."
+    return call
+
+
+def _keep_release_one_names() -> None:
+    """Release one's twelve typed conveniences (``create_charge``, ``retrieve_charge``,
+    ``list_charges``, ... for charges, customers, products and refunds) stay for one release."""
+    for attribute in ("charges", "customers", "products", "refunds"):
+        kind = getattr(StripeHook, attribute).resource.object_type
+        for verb, name in (
+            ("create", f"create_{kind}"),
+            ("retrieve", f"retrieve_{kind}"),
+            ("list", f"list_{attribute}"),
+        ):
+            setattr(StripeHook, name, _release_one_call(name, attribute, verb))
+
+
+_keep_release_one_names()

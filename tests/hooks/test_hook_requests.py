@@ -103,6 +103,27 @@ def test_each_resource_calls_its_own_list(hook: StripeHook, stripe_emulator: Str
         hook.customers.retrieve(f"../products/{customer['id']}")
 
 
+def test_release_one_names_still_work_and_warn(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
+    """Release one's create_customer/retrieve_customer/list_customers (and the same for charges,
+    products, refunds) answer as they did, plain objects, with a deprecation warning naming the new call."""
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    with pytest.warns(AirflowProviderDeprecationWarning, match=r"use hook\.customers\.create\(\)\.object"):
+        customer = hook.create_customer({"email": "old@example.com"}, idempotency_key="release-one")  # type: ignore[attr-defined]
+    with pytest.warns(AirflowProviderDeprecationWarning, match=r"use hook\.customers\.retrieve\(\)"):
+        assert hook.retrieve_customer(customer["id"]) == customer  # type: ignore[attr-defined]
+    with pytest.warns(AirflowProviderDeprecationWarning, match=r"use hook\.customers\.list\(\)"):
+        assert [c["id"] for c in hook.list_customers()] == [customer["id"]]  # type: ignore[attr-defined]
+    names = {
+        f"{verb}_{kind}"
+        for verb in ("create", "retrieve")
+        for kind in ("charge", "customer", "product", "refund")
+    }
+    names |= {f"list_{kinds}" for kinds in ("charges", "customers", "products", "refunds")}
+    assert all(callable(getattr(hook, name)) for name in names)
+    assert stripe_emulator.objects("customer")[0]["id"] == customer["id"]
+
+
 def test_stripe_should_retry_false_stops_retries(hook: StripeHook, stripe_emulator: StripeEmulator) -> None:
     stripe_emulator.fail_next(1, status=500, should_retry=False)
     with pytest.raises(StripeAPIError) as caught:
