@@ -64,7 +64,14 @@ def _walk(cursor: Cursor, filters: Query, max_batch: int, lookback_seconds: int)
     pages = 0
     stripe_now: int | None = None
     while query is not None and len(batch) < max_batch:
-        page = yield query
+        try:
+            page = yield query
+        except StripeError as error:
+            if not _walk_anchor_deleted(error):
+                raise
+            # The object the walk goes on from is gone (a deleted customer or product is no cursor):
+            # the listing from the floor delivers the same news, and its batch gives a new anchor.
+            return (yield from _listing(cursor, filters, max_batch, lookback_seconds, pages=pages + 1))
         pages += 1
         stripe_now = stripe_now if stripe_now is not None else page.stripe_time
         for obj in page_objects(query, page.body):
@@ -82,6 +89,12 @@ def _walk(cursor: Cursor, filters: Query, max_batch: int, lookback_seconds: int)
         return (yield from _listing(cursor, filters, max_batch, lookback_seconds, pages=pages))
     floor = _clock_floor(stripe_now, cursor.watermark, lookback_seconds)
     return PollResult(batch, cursor.after(batch, floor=floor, walk_from=None), pages)
+
+
+def _walk_anchor_deleted(error: StripeError) -> bool:
+    """Stripe's answer to ``ending_before`` naming a deleted object: 400 ``resource_missing`` on that
+    parameter (Stripe's pagination cursors must be live objects)."""
+    return error.code == "resource_missing" and error.param == "ending_before"
 
 
 def _listing(
