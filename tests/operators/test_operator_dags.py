@@ -281,3 +281,28 @@ def test_find_customer(stripe_emulator: StripeEmulator, monkeypatch: pytest.Monk
     assert result.xcom("missing_ok") is None
     assert result.xcom("deleted_ok") is None
     assert stripe_emulator.count("POST") == 0
+
+
+def test_customers_mapped_over_emails_on_airflow_3_and_refused_by_airflow_2_11(
+    stripe_emulator: StripeEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``email`` is also BaseOperator's alert address. Airflow 3 maps it for the operator; Airflow 2.11
+    refuses to map it at all ("unmappable or already specified argument: email", from .expand at
+    parse time and from .expand_kwargs at run time). docs/operators.md says so."""
+    use_connection(stripe_emulator, monkeypatch)
+    tasks = """
+        StripeCreateCustomerOperator.partial(task_id="create").expand(
+            email=["ada@example.com", "grace@example.com"]
+        )
+        """
+    if not AIRFLOW_3:
+        with pytest.raises(AssertionError, match="unmappable or already specified argument: email"):
+            run("customers_by_email", tasks)
+        assert stripe_emulator.requests == []
+        return
+    result = run("customers_by_email", tasks)
+    assert result.state == "success", result.task_states
+    assert sorted(c["email"] for c in stripe_emulator.objects("customer")) == [
+        "ada@example.com",
+        "grace@example.com",
+    ]
