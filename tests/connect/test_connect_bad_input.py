@@ -26,6 +26,7 @@ from airflow_provider_stripe.sensors.stripe import (
     StripeNewRefundSensor,
 )
 from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
 from airflow_provider_stripe.triggers.stripe import StripeNewEventsTrigger, StripeNewObjectsTrigger
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
 from tests.connect.conftest import ACCOUNT_A
@@ -52,6 +53,9 @@ TEMPLATED: dict[str, Any] = {
     "refund sensor": lambda account: StripeNewRefundSensor(task_id="t", stripe_account=account),
     "event sensor": lambda account: StripeNewEventSensor(
         task_id="t", event_types=["charge.refunded"], stripe_account=account
+    ),
+    "export": lambda account: StripeToObjectStorageOperator(
+        task_id="t", resource="charges", path="file:///tmp/stripe/", stripe_account=account
     ),
 }
 #: Triggers take rendered values (a sensor renders before it defers; an AssetWatcher has no templates).

@@ -15,6 +15,7 @@ import stripe
 
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.operators.stripe import StripeCreateCustomerOperator, StripeFindCustomerOperator
+from airflow_provider_stripe.sensors.stripe import StripeNewRefundSensor
 from airflow_provider_stripe.testing import StripeEmulator
 from tests.connect.conftest import ACCOUNT_A, ACCOUNT_B
 from tests.dag_runs import RunResult
@@ -108,4 +109,7 @@ def test_lineage_names_the_task_account_not_the_connections(
     connections = StripeFindCustomerOperator(task_id="f", email="ada@example.com")
     lineage = connections.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in lineage.inputs] == [(f"stripe://{ACCOUNT_B}", "customers")]
+    sensor = StripeNewRefundSensor(task_id="s", stripe_account=ACCOUNT_A)
+    lineage = sensor.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [(f"stripe://{ACCOUNT_A}", "refunds")]
     assert stripe_emulator.count() == 0
