@@ -37,8 +37,8 @@ def charge(client: stripe.StripeClient, account: str | None) -> str:
 
 
 def mapped_charge_sensor_dag(dag_id: str, start: float, markers: Path, *, deferrable: bool) -> Any:
-    """The sensor mapped over both accounts. Each index leaves a marker file when it starts and when
-    it resumes from its trigger, so that a test knows where the run is and that it did defer."""
+    """The sensor mapped over both accounts. Each index leaves a marker file when a poke found nothing
+    (it is waiting) and when it resumes from its trigger (it did defer)."""
     path = write_dag(
         dag_id,
         f"""
@@ -53,9 +53,11 @@ def mapped_charge_sensor_dag(dag_id: str, start: float, markers: Path, *, deferr
 
 
         class Marked(StripeNewChargeSensor):
-            def execute(self, context):
-                (MARKERS / f"started-{{context['ti'].map_index}}").touch()
-                return super().execute(context)
+            def poke(self, context):
+                found = super().poke(context)
+                if not found:
+                    (MARKERS / f"waiting-{{context['ti'].map_index}}").touch()
+                return found
 
             def execute_complete(self, context, event):
                 (MARKERS / f"resumed-{{context['ti'].map_index}}").touch()
@@ -72,21 +74,18 @@ def mapped_charge_sensor_dag(dag_id: str, start: float, markers: Path, *, deferr
     return load_dag(path, dag_id)
 
 
-def run_creating_after_each_deferral(
-    dag: Any, day: datetime, folder: Path, emulator: StripeEmulator, create: Callable[[int], list[str]]
+def run_creating_while_waiting(
+    dag: Any, day: datetime, folder: Path, create: Callable[[int], list[str]]
 ) -> tuple[RunResult, dict[int, list[str]]]:
-    """Run ``dag``; once index ``i`` has started and polled, call ``create(i)`` (it is then waiting)."""
+    """Run ``dag``; once index ``i`` has poked and found nothing, call ``create(i)``: it comes while
+    the index waits (the next poke, or its trigger when deferrable)."""
     created: dict[int, list[str]] = {}
 
     def create_when_waiting() -> None:
         for index in (0, 1):
             deadline = time.monotonic() + 60
-            while not (folder / f"started-{index}").exists() and time.monotonic() < deadline:
+            while not (folder / f"waiting-{index}").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            polls = emulator.count("GET", "/v1/charges")
-            while emulator.count("GET", "/v1/charges") == polls and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.3)  # past its first poke: deferred (or sleeping between pokes)
             created[index] = create(index)
 
     creator = threading.Thread(target=create_when_waiting)
@@ -117,8 +116,8 @@ def test_each_index_delivers_its_accounts_charges_once_across_runs(
     # deferrable), in the same second as run 1's last ones.
     for marker in tmp_path.iterdir():
         marker.unlink()
-    second, created = run_creating_after_each_deferral(
-        dag, FIRST_DAY + DAY, tmp_path, stripe_env, lambda i: [charge(client, ACCOUNTS[i])]
+    second, created = run_creating_while_waiting(
+        dag, FIRST_DAY + DAY, tmp_path, lambda i: [charge(client, ACCOUNTS[i])]
     )
     assert {i: delivered(second, map_index=i) for i in (0, 1)} == created
     resumed = {i for i in (0, 1) if (tmp_path / f"resumed-{i}").exists()}
