@@ -58,6 +58,12 @@ class ClientSettings:
 
 
 _HINT = "a Stripe connection extra"
+
+#: A connected account to act as (Stripe Connect), sent as ``Stripe-Account``: the connection's
+#: extra and every operator's, sensor's and trigger's ``stripe_account`` are checked by this one rule.
+STRIPE_ACCOUNT = text(
+    pattern=r"acct_[A-Za-z0-9]+", expected="a connected account id like acct_1032D82eZvKYlo2C"
+)
 _EXTRAS: dict[str, Field] = {
     # Checked here, not only by Stripe: a typo would otherwise pass every test against the local
     # emulator and then fail every call in production.
@@ -65,12 +71,24 @@ _EXTRAS: dict[str, Field] = {
         pattern=STRIPE_VERSION_PATTERN,
         expected=f"a Stripe API version like {DEFAULT_STRIPE_VERSION} or 2024-06-20 ({_HINT})",
     ),
-    "stripe_account": text(),
+    "stripe_account": STRIPE_ACCOUNT,
     **{
         name: number(bounds.minimum, bounds.maximum, whole=bounds.whole, hint=_HINT)
         for name, bounds in EXTRA_BOUNDS.items()
     },
 }
+
+
+def connected_account(value: Any) -> str | None:
+    """A task's ``stripe_account``, checked: ``None`` for none (``None`` or a blank string, what an
+    empty template renders to), else the ``acct_...`` id.
+
+    :raises StripeValidationError: naming ``stripe_account``, before anything is sent.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    checked: str = STRIPE_ACCOUNT.check("stripe_account", value)
+    return checked
 
 
 def _extra(extras: Mapping[str, Any], name: str) -> Any:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
@@ -38,6 +39,7 @@ from airflow_provider_stripe.validation import (
     email,
     flag,
     integer,
+    is_unrendered,
     mapping,
     metadata,
     required,
@@ -148,16 +150,25 @@ REFUND = Spec(
 CREATE_OPTIONS = Spec(fields={"idempotency_key": text(IDEMPOTENCY_KEY_MAX_LENGTH, non_blank=True)})
 
 
-class StripeBaseOperator(BaseOperator):
-    """What every Stripe action shares: the connection, ``extra_params``, checks, a lazy hook.
+#: The templated parameters every Stripe operator has (see :class:`StripeBaseOperator`).
+BASE_TEMPLATE_FIELDS = ("extra_params", "stripe_account")
 
-    Subclasses set :attr:`spec`, store one attribute per field of it, and call
-    :meth:`check_known_values` at the end of ``__init__``.
+
+class StripeBaseOperator(BaseOperator):
+    """What every Stripe action shares: the connection, the connected account, ``extra_params``,
+    checks, a lazy hook.
+
+    Subclasses set :attr:`spec`, store one attribute per field of it, list
+    :data:`BASE_TEMPLATE_FIELDS` in their ``template_fields``, and call :meth:`check_known_values`
+    at the end of ``__init__``.
 
     :param stripe_conn_id: the Airflow connection holding the Stripe API key (type ``stripe``).
+    :param stripe_account: act for this connected account (``acct_...``, Stripe Connect), sent as
+        ``Stripe-Account`` and overriding the connection's ``stripe_account`` extra; empty means
+        none. ``.partial(...).expand(stripe_account=[...])`` runs one task per account. (templated)
     :param extra_params: any other parameter Stripe documents for the call, sent as given
         (nested dicts and lists are form-encoded as Stripe expects). It may not repeat a parameter
-        the operator names.
+        the operator names. (templated)
     """
 
     spec: ClassVar[Spec]
@@ -168,19 +179,24 @@ class StripeBaseOperator(BaseOperator):
         self,
         *,
         stripe_conn_id: str = "stripe_default",
+        stripe_account: str | None = None,
         extra_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.stripe_conn_id = stripe_conn_id
+        self.stripe_account = stripe_account
         self.extra_params = extra_params
 
     @cached_property
     def hook(self) -> StripeHook:
-        """Built on first use: importing the hook (and requests) is for running tasks, not DAG parsing."""
+        """Built on first use: importing the hook (and requests) is for running tasks, not DAG parsing.
+
+        :raises StripeValidationError: for a rendered ``stripe_account`` that is not an account id.
+        """
         from airflow_provider_stripe.hooks.stripe import StripeHook
 
-        return StripeHook(self.stripe_conn_id)
+        return StripeHook(self.stripe_conn_id, stripe_account=connected_account(self.stripe_account))
 
     def _field_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.spec.fields}
@@ -188,6 +204,8 @@ class StripeBaseOperator(BaseOperator):
     def check_known_values(self) -> None:
         """Fail the DAG file at parse time for a value that is already wrong (templates wait)."""
         self.spec.check_literals(self._field_values(), self.extra_params)
+        if not is_unrendered(self.stripe_account):
+            connected_account(self.stripe_account)
 
     def stripe_params(self) -> dict[str, Any]:
         """The rendered parameters, checked and normalised, plus ``extra_params``.
@@ -245,7 +263,7 @@ class StripeCreateOperator(StripeBaseOperator):
         return stripe_lineage(self.hook, wrote=[self.resource.path])
 
 
-_CREATE_TEMPLATE_FIELDS = ("extra_params", "idempotency_key")
+_CREATE_TEMPLATE_FIELDS = (*BASE_TEMPLATE_FIELDS, "idempotency_key")
 
 
 class StripeCreateChargeOperator(StripeCreateOperator):
@@ -281,6 +299,8 @@ class StripeCreateChargeOperator(StripeCreateOperator):
         ``{"transfer_group": "order_42"}``. (templated)
     :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
+    :param stripe_account: act for this connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. (templated)
     """
 
     spec = CHARGE
@@ -343,6 +363,8 @@ class StripeCreateCustomerOperator(StripeCreateOperator):
         ``{"preferred_locales": ["fr"]}``. (templated)
     :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
+    :param stripe_account: act for this connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. (templated)
     """
 
     spec = CUSTOMER
@@ -400,6 +422,8 @@ class StripeCreateProductOperator(StripeCreateOperator):
         ``{"default_price_data": {"currency": "usd", "unit_amount": 1500}}``. (templated)
     :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
+    :param stripe_account: act for this connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. (templated)
     """
 
     spec = PRODUCT
@@ -454,6 +478,8 @@ class StripeCreateRefundOperator(StripeCreateOperator):
         ``{"refund_application_fee": True}``. (templated)
     :param idempotency_key: overrides the key derived from the task instance. (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
+    :param stripe_account: act for this connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. (templated)
     """
 
     spec = REFUND
@@ -501,10 +527,12 @@ class StripeFindCustomerOperator(StripeBaseOperator):
     :param extra_params: any other documented parameter of the call, e.g. ``{"expand": ["tax"]}``
         by id, or ``{"expand": ["data.tax"]}`` by email (a list). (templated)
     :param stripe_conn_id: the Stripe connection (default ``stripe_default``).
+    :param stripe_account: act for this connected account (``acct_...``), sent as ``Stripe-Account``;
+        overrides the connection's extra. (templated)
     """
 
     spec = FIND_CUSTOMER
-    template_fields: Sequence[str] = (*FIND_CUSTOMER.fields, "extra_params")
+    template_fields: Sequence[str] = (*FIND_CUSTOMER.fields, *BASE_TEMPLATE_FIELDS)
     template_fields_renderers: ClassVar[dict[str, str]] = {"extra_params": "json"}
 
     def __init__(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
 
+from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
 from airflow_provider_stripe.lineage import stripe_lineage
 from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
@@ -39,10 +40,16 @@ POKE_INTERVAL = number(
 )
 
 
+#: The templated parameters every Stripe sensor has, after its filters.
+_SENSOR_TEMPLATE_FIELDS = ("start_from", "stripe_account")
+
+
 class _StripeNewObjectsSensor(BaseSensorOperator):
     """Wait until Stripe lists objects created after the sensor's cursor, then return them.
 
-    Subclasses name the list (``path``), what its objects are called, and its filters.
+    Subclasses name the list (``path``), what its objects are called, and its filters, and list
+    :data:`_SENSOR_TEMPLATE_FIELDS` in their ``template_fields``. ``stripe_account`` (a connected
+    account, ``Stripe-Account``) is this class's: the hook, the trigger and the lineage use it.
     """
 
     path: ClassVar[str]
@@ -54,6 +61,7 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         self,
         *,
         stripe_conn_id: str = "stripe_default",
+        stripe_account: str | None = None,
         lookback: timedelta | float = DEFAULT_LOOKBACK,
         max_batch: int = DEFAULT_MAX_BATCH,
         start_from: datetime | float | str | None = None,
@@ -64,6 +72,7 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         interval = POKE_INTERVAL.check("poke_interval", poke_interval)
         super().__init__(poke_interval=interval, **kwargs)
         self.stripe_conn_id = stripe_conn_id
+        self.stripe_account = stripe_account
         self.lookback = lookback
         self.max_batch = max_batch
         self.start_from = start_from
@@ -84,15 +93,19 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         start = self.start_from
         if not _not_given(start) and start != "data_interval_start" and not is_unrendered(start):
             _epoch_seconds(start, "start_from")
+        if not is_unrendered(self.stripe_account):
+            connected_account(self.stripe_account)
 
     def _filters(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.filter_names}
 
     @cached_property
     def hook(self) -> StripeHook:
+        """Built at the first poke; a rendered ``stripe_account`` that is no account id fails here,
+        before any request."""
         from airflow_provider_stripe.hooks.stripe import StripeHook
 
-        return StripeHook(self.stripe_conn_id)
+        return StripeHook(self.stripe_conn_id, stripe_account=connected_account(self.stripe_account))
 
     @cached_property
     def watch(self) -> Watch:
@@ -117,12 +130,19 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         return StripeNewObjectsTrigger(
             path=self.watch.path,
             cursor=cursor.to_json(),
-            stripe_conn_id=self.stripe_conn_id,
             filters=dict(self.watch.filters),
-            max_batch=self.watch.max_batch,
-            lookback_seconds=self.watch.lookback_seconds,
-            poll_interval=self.poke_interval,
+            **self._polling_settings(),
         )
+
+    def _polling_settings(self) -> dict[str, Any]:
+        """What the trigger polls with (:class:`~airflow_provider_stripe.triggers.polls.PollsStripe`)."""
+        return {
+            "stripe_conn_id": self.stripe_conn_id,
+            "stripe_account": connected_account(self.stripe_account),
+            "max_batch": self.watch.max_batch,
+            "lookback_seconds": self.watch.lookback_seconds,
+            "poll_interval": self.poke_interval,
+        }
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         try:
@@ -230,6 +250,9 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     backlogs larger than a page are all delivered; a retried or cleared run re-delivers its batch.
 
     :param stripe_conn_id: the Stripe connection.
+    :param stripe_account: watch this connected account (``acct_...``, Stripe Connect), sent as
+        ``Stripe-Account`` and overriding the connection's extra; empty means none. With
+        ``.partial(...).expand(stripe_account=[...])`` each map index keeps its own cursor. (templated)
     :param customer: only charges of this customer (``cus_...``). (templated)
     :param lookback: how late a charge may appear in Stripe's list and still be delivered.
     :param max_batch: the most charges one run returns (1-1000); the rest come next run.
@@ -243,7 +266,7 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     path = "/v1/charges"
     noun = "charges"
     filter_names = ("customer",)
-    template_fields: Sequence[str] = ("customer", "start_from")
+    template_fields: Sequence[str] = (*filter_names, *_SENSOR_TEMPLATE_FIELDS)
 
     def __init__(self, *, customer: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -260,6 +283,8 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
     :param payment_intent: only refunds of this PaymentIntent (``pi_...``). (templated)
     :param start_from: with no cursor yet, deliver refunds created since then. (templated)
     :param stripe_conn_id: the Stripe connection.
+    :param stripe_account: watch this connected account (``acct_...``), as for
+        :class:`StripeNewChargeSensor`. (templated)
     :param lookback: how late a refund may appear in Stripe's list and still be delivered.
     :param max_batch: the most refunds one run returns (1-1000).
     :param poke_interval: seconds between polls.
@@ -269,7 +294,7 @@ class StripeNewRefundSensor(_StripeNewObjectsSensor):
     path = "/v1/refunds"
     noun = "refunds"
     filter_names = ("charge", "payment_intent")
-    template_fields: Sequence[str] = ("charge", "payment_intent", "start_from")
+    template_fields: Sequence[str] = (*filter_names, *_SENSOR_TEMPLATE_FIELDS)
 
     def __init__(
         self, *, charge: str | None = None, payment_intent: str | None = None, **kwargs: Any
@@ -293,8 +318,8 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
     :param refetch: replace each event's ``data.object`` (rendered in the account's API version when
         the event happened) with the object as it is now, at the connection's pinned API version; a
         deleted object as ``{"id", "object", "deleted": True}``. One extra request per object.
-    :param stripe_account: a connected account (``acct_...``) to watch, sent as ``Stripe-Account``;
-        overrides the connection's extra. (templated)
+    :param stripe_account: a connected account (``acct_...``) to watch, as for
+        :class:`StripeNewChargeSensor`. (templated)
     :param start_from: with no cursor yet, deliver events created since then, as for
         :class:`StripeNewChargeSensor`; at most 30 days back on Stripe's clock. (templated)
     """
@@ -302,29 +327,15 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
     path = "/v1/events"
     noun = "events"
     filter_names = ()
-    template_fields: Sequence[str] = ("event_types", "stripe_account", "start_from")
+    template_fields: Sequence[str] = ("event_types", *_SENSOR_TEMPLATE_FIELDS)
 
-    def __init__(
-        self,
-        *,
-        event_types: str | Sequence[str],
-        refetch: bool = False,
-        stripe_account: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, event_types: str | Sequence[str], refetch: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.event_types = event_types
         self.refetch = refetch
-        self.stripe_account = stripe_account
         self.check_known_values()
         if not is_unrendered(event_types):
             event_type_filters(event_types)
-
-    @cached_property
-    def hook(self) -> StripeHook:
-        from airflow_provider_stripe.hooks.stripe import StripeHook
-
-        return StripeHook(self.stripe_conn_id, stripe_account=self.stripe_account or None)
 
     @cached_property
     def events(self) -> EventWatch:
@@ -344,9 +355,5 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
             cursor=cursor.to_json(),
             event_types=self.event_types,
             refetch=self.refetch,
-            stripe_conn_id=self.stripe_conn_id,
-            stripe_account=self.stripe_account or None,
-            max_batch=self.watch.max_batch,
-            lookback_seconds=self.watch.lookback_seconds,
-            poll_interval=self.poke_interval,
+            **self._polling_settings(),
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import Asset, BaseOperator, ObjectStoragePath
 
+from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import poll, run_poll
@@ -95,6 +96,8 @@ class StripeToObjectStorageOperator(BaseOperator):
         lookback_seconds(lookback)
         if not is_unrendered(list_params):
             checked_list_params(list_params)
+        if not is_unrendered(stripe_account):
+            connected_account(stripe_account)
         if "outlets" not in kwargs:
             uri = asset_uri(path)
             kwargs["outlets"] = [Asset(uri)] if uri else []
@@ -113,7 +116,7 @@ class StripeToObjectStorageOperator(BaseOperator):
     def hook(self) -> StripeHook:
         from airflow_provider_stripe.hooks.stripe import StripeHook
 
-        return StripeHook(self.stripe_conn_id, stripe_account=self.stripe_account or None)
+        return StripeHook(self.stripe_conn_id, stripe_account=connected_account(self.stripe_account))
 
     def execute(self, context: Context) -> dict[str, Any]:
         checked_url(self.path)

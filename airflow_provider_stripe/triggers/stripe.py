@@ -18,9 +18,6 @@ from airflow_provider_stripe.exceptions import StripeError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.events import EVENTS_PATH, event_type_filters
 from airflow_provider_stripe.polling.watch import (
-    DEFAULT_LOOKBACK_SECONDS,
-    DEFAULT_MAX_BATCH,
-    DEFAULT_POLL_INTERVAL,
     Watch,
     ends_the_wait,
 )
@@ -53,41 +50,23 @@ class StripeNewObjectsTrigger(PollsStripe, BaseTrigger):
     :param path: ``/v1/charges`` or ``/v1/refunds``.
     :param cursor: the sensor's cursor, as JSON.
     :param filters: list filters (``customer``; ``charge`` / ``payment_intent``).
-    :param poll_interval: seconds between polls.
+
+    The connection, connected account and polling settings are
+    :class:`~airflow_provider_stripe.triggers.polls.PollsStripe`'s.
     """
 
     def __init__(
-        self,
-        *,
-        path: str,
-        cursor: str,
-        stripe_conn_id: str = "stripe_default",
-        filters: Mapping[str, Any] | None = None,
-        max_batch: int = DEFAULT_MAX_BATCH,
-        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        self, *, path: str, cursor: str, filters: Mapping[str, Any] | None = None, **settings: Any
     ) -> None:
-        super().__init__()
+        super().__init__(**settings)
         self.path = path
         self.cursor = cursor
-        self.stripe_conn_id = stripe_conn_id
         self.filters = dict(filters or {})
-        self.max_batch = max_batch
-        self.lookback_seconds = lookback_seconds
-        self.poll_interval = poll_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "path": self.path,
-                "cursor": self.cursor,
-                "stripe_conn_id": self.stripe_conn_id,
-                "filters": self.filters,
-                "max_batch": self.max_batch,
-                "lookback_seconds": self.lookback_seconds,
-                "poll_interval": self.poll_interval,
-            },
+            {"path": self.path, "cursor": self.cursor, "filters": self.filters, **self._polling_settings()},
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -132,40 +111,18 @@ class StripeNewEventsTrigger(PollsStripeEvents, StripeNewObjectsTrigger):
     """Poll ``/v1/events`` on the triggerer until new events of ``event_types`` show up (one trigger
     event, as :class:`StripeNewObjectsTrigger`); what ``StripeNewEventSensor`` defers to.
 
-    :param event_types: 1 to 20 event types, or one with a ``*`` wildcard.
-    :param refetch: replace each event's object with its current version (see the sensor).
-    :param stripe_account: the connected account to act as (``Stripe-Account``), if any.
+    Its parameters are :class:`~airflow_provider_stripe.triggers.polls.PollsStripeEvents`' and
+    ``cursor``, the sensor's cursor as JSON.
     """
 
-    def __init__(
-        self,
-        *,
-        cursor: str,
-        event_types: str | Sequence[str],
-        refetch: bool = False,
-        stripe_account: str | None = None,
-        stripe_conn_id: str = "stripe_default",
-        max_batch: int = DEFAULT_MAX_BATCH,
-        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-    ) -> None:
+    def __init__(self, *, event_types: str | Sequence[str], **kwargs: Any) -> None:
         super().__init__(
-            path=EVENTS_PATH,
-            cursor=cursor,
-            stripe_conn_id=stripe_conn_id,
-            filters=event_type_filters(event_types),
-            max_batch=max_batch,
-            lookback_seconds=lookback_seconds,
-            poll_interval=poll_interval,
+            event_types=event_types, path=EVENTS_PATH, filters=event_type_filters(event_types), **kwargs
         )
-        self.event_types = [event_types] if isinstance(event_types, str) else list(event_types)
-        self.refetch = refetch
-        self.stripe_account = stripe_account
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         classpath, kwargs = super().serialize()
         del kwargs["path"], kwargs["filters"]
-        kwargs.update(event_types=self.event_types, refetch=self.refetch, stripe_account=self.stripe_account)
         return classpath, kwargs
 
 

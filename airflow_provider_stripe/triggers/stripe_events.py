@@ -16,8 +16,6 @@ from airflow_provider_stripe.polling.cursor import CURSOR_KEY, Cursor
 from airflow_provider_stripe.polling.events import EVENTS_PATH, EventWatch
 from airflow_provider_stripe.polling.poll import PollResult
 from airflow_provider_stripe.polling.watch import (
-    DEFAULT_LOOKBACK_SECONDS,
-    DEFAULT_MAX_BATCH,
     DEFAULT_POLL_INTERVAL,
     Watch,
     ends_the_wait,
@@ -111,34 +109,19 @@ class _StripeNewObjectsEventTrigger(PollsStripe, _EventTriggerBase):
     path: str
     filter_names: tuple[str, ...]
 
-    def __init__(
-        self,
-        *,
-        stripe_conn_id: str = "stripe_default",
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        max_batch: int = DEFAULT_MAX_BATCH,
-        lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS,
-        start_from: float | None = None,
-        **filters: str | None,
-    ) -> None:
+    def __init__(self, *, start_from: float | None = None, **kwargs: Any) -> None:
         _require_event_triggers()
-        super().__init__()
-        self.stripe_conn_id = stripe_conn_id
-        self.poll_interval = poll_interval
-        self.max_batch = max_batch
-        self.lookback_seconds = lookback_seconds
+        filters = {name: kwargs.pop(name, None) for name in self.filter_names}
+        super().__init__(**kwargs)
         self.start_from = start_from
-        self.filters = {name: filters.get(name) for name in self.filter_names}
-        self.watch = Watch.checked(self.path, self.filters, max_batch, lookback_seconds)
+        self.filters = filters
+        self.watch = Watch.checked(self.path, self.filters, self.max_batch, self.lookback_seconds)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
-                "stripe_conn_id": self.stripe_conn_id,
-                "poll_interval": self.poll_interval,
-                "max_batch": self.max_batch,
-                "lookback_seconds": self.lookback_seconds,
+                **self._polling_settings(),
                 "start_from": self.start_from,
                 **{name: value for name, value in self.filters.items() if value},
             },
@@ -240,6 +223,8 @@ class StripeNewChargeEventTrigger(_StripeNewObjectsEventTrigger):
     """Event trigger for ``AssetWatcher``: one event per batch of new charges (of one ``customer``, if set).
 
     :param stripe_conn_id: the Stripe connection.
+    :param stripe_account: watch this connected account (``acct_...``), sent as ``Stripe-Account`` and
+        overriding the connection's extra.
     :param customer: only charges of this customer.
     :param poll_interval: seconds between polls (default 15: 5,760 calls a day when idle).
     :param max_batch: the most charges per event.
@@ -268,32 +253,17 @@ class StripeChangeFeedEventTrigger(PollsStripeEvents, _StripeNewObjectsEventTrig
 
     :param event_types: 1 to 20 event types, or one with a ``*`` wildcard (``"charge.*"``).
     :param refetch: replace each event's object with its current version at the pinned API version.
-    :param stripe_account: the connected account to act as (``Stripe-Account``), if any.
-    :param stripe_conn_id: the Stripe connection.
-    :param poll_interval: seconds between polls (default 15).
-    :param max_batch: the most events per trigger event.
-    :param lookback_seconds: how late an event may show up in Stripe's list and still be delivered.
     :param start_from: epoch seconds to start from on the very first run (default: now).
+
+    The other parameters are :class:`StripeNewChargeEventTrigger`'s (``stripe_conn_id``,
+    ``stripe_account``, ``poll_interval``, ``max_batch``, ``lookback_seconds``).
     """
 
     path = EVENTS_PATH
     filter_names = ()
 
-    def __init__(
-        self,
-        *,
-        event_types: str | Sequence[str],
-        refetch: bool = False,
-        stripe_account: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.watch = EventWatch.checked(event_types, self.max_batch, self.lookback_seconds, refetch).watch
-        self.event_types = [event_types] if isinstance(event_types, str) else list(event_types)
-        self.refetch = refetch
-        self.stripe_account = stripe_account
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        classpath, kwargs = super().serialize()
-        kwargs.update(event_types=self.event_types, refetch=self.refetch, stripe_account=self.stripe_account)
-        return classpath, kwargs
+        self.watch = EventWatch.checked(
+            self.event_types, self.max_batch, self.lookback_seconds, self.refetch
+        ).watch

@@ -293,10 +293,21 @@ def test_templates_wait_for_rendering() -> None:
 
 def test_every_parameter_is_templated() -> None:
     for operator in (Charge, Customer, Product, Refund):
-        assert set(operator.template_fields) == {*operator.spec.fields, "extra_params", "idempotency_key"}
+        assert set(operator.template_fields) == {
+            *operator.spec.fields,
+            "extra_params",
+            "idempotency_key",
+            "stripe_account",
+        }
         assert operator.template_fields_renderers["extra_params"] == "json"
         assert operator.template_fields_renderers.get("metadata") == "json"
-    assert set(Find.template_fields) == {"customer_id", "email", "fail_if_missing", "extra_params"}
+    assert set(Find.template_fields) == {
+        "customer_id",
+        "email",
+        "fail_if_missing",
+        "extra_params",
+        "stripe_account",
+    }
     assert Charge.template_fields_renderers["shipping"] == "json"
     assert Customer.template_fields_renderers["address"] == "json"
     assert Product.template_fields_renderers["images"] == "json"
