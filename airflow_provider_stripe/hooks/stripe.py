@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_stripe.api.calls import (
@@ -483,8 +484,6 @@ def _release_one_call(name: str, attribute: str, verb: str) -> Callable[..., Any
     replacement = f"hook.{attribute}.{verb}()" + (".object" if verb == "create" else "")
 
     def call(hook: StripeHook, *args: Any, **kwargs: Any) -> Any:
-        from airflow.exceptions import AirflowProviderDeprecationWarning
-
         warnings.warn(
             f"StripeHook.{name}() is deprecated and will be removed in the next release; use {replacement}.",
             AirflowProviderDeprecationWarning,
