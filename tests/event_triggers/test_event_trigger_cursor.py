@@ -64,6 +64,15 @@ def watcher(store: Any, start_from: float, **kwargs: Any) -> Any:
     return trigger
 
 
+def producer_of(trigger: Any) -> Any:
+    """The shared-stream producer the triggerer builds for ``trigger`` from its serialized kwargs."""
+    return type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+
+
+def charge_ids(event: Any) -> list[str]:
+    return [charge["id"] for charge in event.payload["objects"]]
+
+
 def turns_of(producer: Any, limit: int | None = None) -> AsyncIterator[Any]:
     """The raw items of the producer's stream, as the triggerer hands them to the filter."""
 
@@ -106,12 +115,12 @@ def test_cursor_is_saved_when_the_event_is_stored_not_when_it_is_yielded(
     batch = create_charges(stripe_emulator, 3)
     store = MemoryStateStore()
     trigger = watcher(store, start)
-    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+    producer = producer_of(trigger)
 
     async def scenario() -> None:
         events, turns = filtered(trigger, producer)
         event = await anext(events)
-        assert [charge["id"] for charge in event.payload["objects"]] == batch
+        assert charge_ids(event) == batch
         assert store.saved_ids() == set()  # yielded, not stored yet: nothing saved
 
         # The event could not be stored (ack timeout): the cursor stays, the stream ends.
@@ -146,12 +155,12 @@ def test_cursor_is_not_saved_when_the_trigger_is_cancelled_at_its_event(
     batch = create_charges(stripe_emulator, 2)
     store = MemoryStateStore()
     trigger = watcher(store, start)
-    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+    producer = producer_of(trigger)
 
     async def scenario() -> None:
         events, turns = filtered(trigger, producer)
         event = await anext(events)
-        assert [charge["id"] for charge in event.payload["objects"]] == batch
+        assert charge_ids(event) == batch
         await events.aclose()  # cancelled before the triggerer took the event
         await producer.advance([AdvanceItem(turns[0], outcome(stored=True))])
         assert store.saved_ids() == set()
@@ -172,9 +181,9 @@ def test_a_new_instance_resumes_from_the_saved_cursor(
     async def deliver(limit: int) -> list[list[str]]:
         """A fresh trigger instance that polls ``limit`` times; each stored event is confirmed."""
         trigger = watcher(store, start)
-        producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+        producer = producer_of(trigger)
         events, turns = filtered(trigger, producer, limit)
-        batches = [[charge["id"] for charge in event.payload["objects"]] async for event in events]
+        batches = [charge_ids(event) async for event in events]
         # Airflow advances each turn, in order, once the filter has moved past it.
         await producer.advance([AdvanceItem(turn, outcome(stored=True)) for turn in turns])
         return batches
@@ -195,14 +204,14 @@ def test_a_backlog_comes_a_batch_at_a_time_without_waiting(
     backlog = create_charges(stripe_emulator, 5)
     trigger = watcher(MemoryStateStore(), start, max_batch=2)
     trigger.poll_interval = 3600.0  # only turns that found nothing wait
-    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+    producer = producer_of(trigger)
 
     async def three_events() -> list[list[str]]:
         events, turns = filtered(trigger, producer)
         batches = []
         for _ in range(3):
             event = await asyncio.wait_for(anext(events), timeout=10)
-            batches.append([charge["id"] for charge in event.payload["objects"]])
+            batches.append(charge_ids(event))
             await producer.advance([AdvanceItem(turns[-1], outcome(stored=True))])
         await events.aclose()
         return batches
@@ -218,7 +227,7 @@ def test_a_refused_poll_is_logged_and_polled_again(
     bad_key = stripe_emulator.connection_json(api_key="sk_test_revoked0000000000")
     monkeypatch.setenv("AIRFLOW_CONN_STRIPE_DEFAULT", bad_key)
     trigger = watcher(MemoryStateStore(), stripe_emulator.clock.now())
-    producer = type(trigger).create_shared_stream_producer(trigger.serialize()[1])
+    producer = producer_of(trigger)
 
     async def three_polls() -> list[Any]:
         return [event async for event in trigger.filter_shared_stream(turns_of(producer, 3))]
@@ -239,7 +248,7 @@ def test_run_saves_the_cursor_when_the_next_event_is_asked_for(
     async def scenario() -> None:
         events = trigger.run()
         event = await anext(events)
-        assert [charge["id"] for charge in event.payload["objects"]] == batch
+        assert charge_ids(event) == batch
         assert store.saved_ids() == set()
         next_event = asyncio.ensure_future(anext(events))
         await asyncio.sleep(0.1)
