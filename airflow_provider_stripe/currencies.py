@@ -9,10 +9,14 @@ from Stripe's "Supported currencies" page, https://docs.stripe.com/currencies:
 - ``#zero-decimal``: currencies whose amounts are whole units (``100`` is 100 JPY, not 1.00).
 - ``#three-decimal``: amounts in three decimals whose last digit must be ``0`` (card acquirers
   settle them in two), so ``5120`` KWD is accepted and ``5124`` refused.
-- ``#minimum-and-maximum-charge-amounts``: the least a charge may be, per settlement currency;
-  elsewhere Stripe's rule is "$0.50 US or equivalent in charge currency", which needs an exchange
-  rate, so no minimum beyond 1 is checked locally for the currencies the table does not list.
-  At most eight digits in the smallest unit (``99999999``).
+- ``#minimum-and-maximum-charge-amounts``: the least a charge may be, per *settlement* currency
+  (the account's), in any charge currency "or equivalent" (API reference, Charge ``amount``: "$0.50
+  US or equivalent in charge currency"). A DAG's parameters name the charge currency only, and the
+  equivalent needs the day's exchange rate, so the local check applies the table to the charge's
+  own currency: exact when the account settles in it, and the most it can know otherwise (50 JPY
+  passes here and is ``amount_too_small`` on a USD account, about $0.33). Currencies the table does
+  not list are checked for an amount of at least 1. At most eight digits in the smallest unit
+  (``99999999``).
 """
 
 from __future__ import annotations

@@ -1,18 +1,16 @@
 """The emulator's names for the provider's currency facts (one home: ``airflow_provider_stripe.currencies``).
 
 Amounts are integers in the currency's smallest unit: cents for USD, whole yen for the zero-decimal
-JPY. For a currency without a published minimum the emulator only requires a positive amount
-(Stripe converts to 0.50 USD there).
+JPY. The minimum charge is the account's settlement currency's, converted:
+:mod:`~airflow_provider_stripe.testing.settlement`.
 """
 
 from __future__ import annotations
 
 from airflow_provider_stripe.currencies import (
     MAXIMUM_AMOUNT,
-    charge_amount_problem,
     decimals,
     format_amount,
-    minimum_charge,
 )
 from airflow_provider_stripe.currencies import MINIMUM_CHARGE_AMOUNTS as MINIMUM_CHARGE
 from airflow_provider_stripe.currencies import SUPPORTED_CURRENCIES as SUPPORTED
@@ -25,8 +23,6 @@ __all__ = [
     "SUPPORTED",
     "THREE_DECIMAL",
     "ZERO_DECIMAL",
-    "charge_amount_problem",
     "decimals",
     "format_amount",
-    "minimum_charge",
 ]

@@ -14,6 +14,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,6 +25,7 @@ from airflow_provider_stripe.testing.clock import Clock
 from airflow_provider_stripe.testing.faults import Fault, FaultKind
 from airflow_provider_stripe.testing.requestlog import RecordedRequest
 from airflow_provider_stripe.testing.server import StripeServer
+from airflow_provider_stripe.testing.settlement import check_settlement_currency
 from airflow_provider_stripe.testing.state import EmulatorState
 
 _SHUTDOWN_TIMEOUT = 2.0
@@ -212,6 +214,34 @@ class StripeEmulator:
             raise ValueError("processing_time must be >= 0")
         with self._state.lock:
             self._state.processing_time = float(seconds)
+
+    @property
+    def country(self) -> str:
+        """The account's country (``GET /v1/account``'s ``country``), ``"US"`` until set."""
+        return self._state.settings.country
+
+    @country.setter
+    def country(self, code: str) -> None:
+        if len(code) != 2 or not code.isalpha():
+            raise ValueError(f"country must be a two-letter ISO code such as 'GB', not {code!r}")
+        with self._state.lock:
+            self._state.settings = replace(self._state.settings, country=code.upper())
+
+    @property
+    def settlement_currency(self) -> str:
+        """The currency the account settles in (its ``default_currency``), ``"usd"`` until set.
+
+        Stripe's minimum charge is this currency's, whatever a charge's own currency: on the default
+        USD account 50 JPY is refused (about $0.33; the emulator converts at the fixed rates of
+        :data:`~airflow_provider_stripe.testing.settlement.UNITS_PER_USD`).
+        """
+        return self._state.settings.settlement_currency
+
+    @settlement_currency.setter
+    def settlement_currency(self, currency: str) -> None:
+        code = check_settlement_currency(currency)
+        with self._state.lock:
+            self._state.settings = replace(self._state.settings, settlement_currency=code)
 
     def fail_next(
         self,

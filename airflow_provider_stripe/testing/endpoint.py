@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_stripe.testing import accepted
 from airflow_provider_stripe.testing.errors import resource_missing
 from airflow_provider_stripe.testing.params import Schema
+from airflow_provider_stripe.testing.settlement import AccountSettings
 from airflow_provider_stripe.testing.store import Ledger, Record
 
 Access = Literal["read", "write"]
@@ -34,6 +35,8 @@ class ApiContext:
     idempotency_key: str | None = None
     connected_account: str | None = None
     """The ``Stripe-Account`` a platform acts as, if any (its objects live in their own ledger)."""
+    settings: AccountSettings = field(default_factory=AccountSettings)
+    """The account's country and settlement currency."""
 
     @property
     def created(self) -> int:
@@ -62,11 +65,12 @@ class ApiContext:
 
 
 Handler = Callable[[ApiContext, dict[str, Any], Mapping[str, str]], dict[str, Any]]
-Check = Callable[[dict[str, Any]], None]
-"""Rules across an endpoint's parsed parameters, run with validation (before the endpoint executes)."""
+Check = Callable[[dict[str, Any], AccountSettings], None]
+"""Rules across an endpoint's parsed parameters (some depend on the account's settings), run with
+validation (before the endpoint executes)."""
 
 
-def no_check(params: dict[str, Any]) -> None:
+def no_check(params: dict[str, Any], settings: AccountSettings) -> None:
     """For endpoints whose parameters need no rule beyond their own fields."""
 
 

@@ -240,7 +240,7 @@ class StripeServer:
             raise incoming.decode_error
         raw = {**incoming.query, **incoming.form}
         params = parse(raw, endpoint.schema)
-        endpoint.check(params)
+        endpoint.check(params, state.settings)
         expand.check(endpoint.resource, endpoint.lists, params.get("expand") or [])
         replay_key = incoming.idempotency_key if incoming.method == "POST" else None
         admitted = Admitted(endpoint, incoming, key, account_id, raw, params, replay_key)
@@ -268,6 +268,7 @@ class StripeServer:
             request_id=incoming.request_id,
             idempotency_key=incoming.idempotency_key if incoming.method == "POST" else None,
             connected_account=connected_account,
+            settings=state.settings,
         )
 
         def run() -> Outcome:

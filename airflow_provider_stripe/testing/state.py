@@ -15,6 +15,7 @@ from airflow_provider_stripe.testing.faults import FaultQueue, RateLimiter
 from airflow_provider_stripe.testing.idempotency import IdempotencyCache
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.requestlog import RequestLog
+from airflow_provider_stripe.testing.settlement import AccountSettings
 from airflow_provider_stripe.testing.store import ObjectStore
 
 
@@ -32,6 +33,7 @@ class EmulatorState:
         self.visibility_delay = 0.0
         self.latency = 0.0
         self.processing_time = 0.0
+        self.settings = AccountSettings()
 
     def reset(self) -> None:
         """Back to as-started, keeping the account and its API keys (connections stay valid)."""
@@ -43,5 +45,6 @@ class EmulatorState:
             self.visibility_delay = 0.0
             self.latency = 0.0
             self.processing_time = 0.0
+            self.settings = AccountSettings()
             self.clock.reset()
             self.log.clear()

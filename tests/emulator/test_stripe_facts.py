@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import stripe
 
-from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe import currencies
+from airflow_provider_stripe.testing import StripeEmulator, settlement
 from tests.emulator.conftest import charge, error_body, sdk_client
 
 # -- charging a customer ----------------------------------------------------------------------------
@@ -227,17 +228,67 @@ def test_generated_parameter_types_are_checked(client: stripe.StripeClient) -> N
 # -- amounts and text -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("currency", "minimum"), [("usd", 50), ("eur", 50), ("gbp", 30), ("jpy", 50), ("huf", 17500)]
-)
-def test_charges_below_the_currency_minimum_are_refused(
-    client: stripe.StripeClient, currency: str, minimum: int
+MINIMUMS = [("usd", 50), ("eur", 50), ("gbp", 30), ("jpy", 50), ("huf", 17500), ("inr", 50)]
+
+
+@pytest.mark.parametrize(("currency", "minimum"), MINIMUMS)
+def test_the_settlement_currencys_own_minimum(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator, currency: str, minimum: int
 ) -> None:
-    """Currencies, "Minimum and maximum charge amounts" (https://docs.stripe.com/currencies)."""
+    """Currencies, "Minimum and maximum charge amounts" (https://docs.stripe.com/currencies): the
+    table is per settlement currency; a charge in the account's own currency is held to it exactly."""
+    stripe_emulator.settlement_currency = currency
     with pytest.raises(stripe.InvalidRequestError) as caught:
         charge(client, amount=minimum - 1, currency=currency)
     assert (caught.value.code, caught.value.param) == ("amount_too_small", "amount")
     assert charge(client, amount=minimum, currency=currency).amount == minimum
+
+
+@pytest.mark.parametrize(
+    ("currency", "refused", "accepted"),
+    [("jpy", 50, 75), ("gbp", 30, 40), ("inr", 50, 4200), ("huf", 17500, 18000), ("eur", 45, 46)],
+)
+def test_a_usd_account_converts_other_currencies_to_its_minimum(
+    client: stripe.StripeClient, currency: str, refused: int, accepted: int
+) -> None:
+    """API reference, Charge amount: "$0.50 US or equivalent in charge currency", and Currencies,
+    "Minimum and maximum charge amounts": a charge in another currency must convert to at least the
+    settlement currency's minimum. The emulator's account settles in USD and converts at the fixed
+    rates of airflow_provider_stripe.testing.settlement (JPY 150, GBP 0.79, INR 84, HUF 360, EUR 0.92
+    per USD): 50 JPY is about $0.33, 30 GBP $0.38, 50 INR $0.006."""
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        charge(client, amount=refused, currency=currency)
+    assert (caught.value.code, caught.value.param) == ("amount_too_small", "amount")
+    assert "Amount must convert to at least $0.50 usd" in error_body(caught.value)["message"]
+    assert charge(client, amount=accepted, currency=currency).amount == accepted
+
+
+def test_the_account_shows_its_country_and_settlement_currency(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    """API reference, Account object: country and default_currency (the settlement currency). A GBP
+    account holds a USD charge to 0.30 GBP: 0.38 USD passes, 0.37 USD (0.29 GBP) does not."""
+    assert (client.v1.accounts.retrieve_current().country, stripe_emulator.settlement_currency) == (
+        "US",
+        "usd",
+    )
+    stripe_emulator.country, stripe_emulator.settlement_currency = "GB", "GBP"
+    account = client.v1.accounts.retrieve_current()
+    assert (account.country, account.default_currency) == ("GB", "gbp")
+    assert charge(client, amount=38, currency="usd").amount == 38
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        charge(client, amount=37, currency="usd")
+    assert "Amount must convert to at least £0.30 gbp" in error_body(caught.value)["message"]
+    with pytest.raises(ValueError, match="not a settlement currency"):
+        stripe_emulator.settlement_currency = "xof"
+    stripe_emulator.reset()
+    assert (stripe_emulator.country, stripe_emulator.settlement_currency) == ("US", "usd")
+
+
+def test_every_supported_currency_has_a_fixed_rate() -> None:
+    """Currencies, "Presentment currencies": every code a charge may use converts to the settlement
+    currency at a documented fixed rate."""
+    assert set(settlement.UNITS_PER_USD) == currencies.SUPPORTED_CURRENCIES
 
 
 def test_three_decimal_amounts_end_in_zero(client: stripe.StripeClient) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_stripe.currencies import MINIMUM_CHARGE_AMOUNTS
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.operators.stripe import (
     StripeBaseOperator,
@@ -192,7 +193,10 @@ ACCEPTED = [
     pytest.param(Charge, {"amount": 30, "currency": "gbp"}, id="charge-gbp-minimum"),
     pytest.param(Charge, {"amount": 50, "currency": "jpy"}, id="charge-jpy-minimum"),
     pytest.param(Charge, {"amount": 17_500, "currency": "huf"}, id="charge-huf-minimum"),
-    pytest.param(Charge, {"amount": 1, "currency": "idr"}, id="charge-currency-without-published-minimum"),
+    # 7,900.00 IDR: 0.50 USD at the emulator's fixed rate (the local check asks only for 1).
+    pytest.param(
+        Charge, {"amount": 790_000, "currency": "idr"}, id="charge-currency-without-published-minimum"
+    ),
     pytest.param(Charge, {"amount": 5_120, "currency": "kwd"}, id="charge-kwd-ending-in-0"),
     pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
     pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
@@ -227,6 +231,9 @@ def test_what_stripe_accepts_passes_the_checks_and_is_sent(
     overrides: dict[str, Any],
 ) -> None:
     task = operator(task_id="ok", **{**VALID[operator], **overrides})  # parse time: no error
+    if str(overrides.get("currency", "")).lower() in MINIMUM_CHARGE_AMOUNTS:
+        # The minimum table is per settlement currency: Stripe takes 30 GBP from an account settling in GBP.
+        stripe_env.settlement_currency = overrides["currency"]
     for name, value in overrides.items():  # and once rendered: sent as given (amounts as numbers)
         expected = int(value) if name == "amount" else value.lower() if name == "currency" else value
         assert task.stripe_params()[name] == expected

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_stripe.testing import currencies
+from airflow_provider_stripe.testing import currencies, settlement
 from airflow_provider_stripe.testing.cards import KnownCard, payment_method_details
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
@@ -31,6 +31,7 @@ from airflow_provider_stripe.testing.resources.instruments import (
     declined,
     new_instrument,
 )
+from airflow_provider_stripe.testing.settlement import AccountSettings
 from airflow_provider_stripe.testing.store import Instrument
 
 # API reference, "Create a charge": shipping needs a name and an address; every address line is optional.
@@ -67,8 +68,11 @@ RETRIEVE: Schema = {"expand": texts()}
 REFUNDS: Schema = {name: field for name, field in LIST_SCHEMA.items() if name != "created"}
 
 
-def check(params: dict[str, Any]) -> None:
-    """The currency's rules for the amount (https://docs.stripe.com/currencies), and something to charge."""
+def check(params: dict[str, Any], settings: AccountSettings) -> None:
+    """The currency's rules for the amount (https://docs.stripe.com/currencies), and something to charge.
+
+    The minimum is the account's settlement currency's (:mod:`~airflow_provider_stripe.testing.settlement`).
+    """
     currency, amount = params["currency"].lower(), params["amount"]
     if currency not in currencies.SUPPORTED:
         raise invalid(
@@ -76,13 +80,7 @@ def check(params: dict[str, Any]) -> None:
             f"Invalid currency: {currency}. Stripe currently supports these currencies: "
             + ", ".join(sorted(currencies.SUPPORTED)),
         )
-    minimum = currencies.minimum_charge(currency)
-    if amount < minimum:
-        raise invalid(
-            "amount",
-            f"Amount must be at least {currencies.format_amount(minimum, currency)} {currency}",
-            "amount_too_small",
-        )
+    settlement.check_minimum(amount, currency, settings.settlement_currency)
     if amount > currencies.MAXIMUM_AMOUNT:
         raise invalid(
             "amount",
