@@ -9,6 +9,11 @@ from Stripe's "Supported currencies" page, https://docs.stripe.com/currencies:
 - ``#zero-decimal``: currencies whose amounts are whole units (``100`` is 100 JPY, not 1.00).
 - ``#three-decimal``: amounts in three decimals whose last digit must be ``0`` (card acquirers
   settle them in two), so ``5120`` KWD is accepted and ``5124`` refused.
+- ``#special-cases``, and the support page "Deprecation of fractional ISK charges and refunds"
+  (https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds): since
+  2023-04-14 ISK keeps its two-decimal representation but takes whole krónur only, so its
+  amounts are divisible by 100 (``500`` is 5 ISK; ``550`` is refused with
+  ``invalid_charge_amount_no_decimal_compatible``), charges and refunds alike.
 - ``#minimum-and-maximum-charge-amounts``: the least a charge may be, per *settlement* currency
   (the account's), in any charge currency "or equivalent" (API reference, Charge ``amount``: "$0.50
   US or equivalent in charge currency"). A DAG's parameters name the charge currency only, and the
@@ -34,6 +39,8 @@ SUPPORTED_CURRENCIES = frozenset(_CODES.split())
 _ZERO_DECIMAL_CODES = "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf"
 ZERO_DECIMAL_CURRENCIES = frozenset(_ZERO_DECIMAL_CODES.split())
 THREE_DECIMAL_CURRENCIES = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
+WHOLE_UNITS_ONLY = frozenset({"isk"})
+"""Two-decimal in the API, but only whole units may be charged or refunded: amounts divisible by 100."""
 
 MINIMUM_CHARGE_AMOUNTS = {
     "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500,
@@ -84,5 +91,11 @@ def charge_amount_problem(amount: int, currency: str) -> str | None:
         return (
             f"{currency.upper()} is a three-decimal currency: its amount must end in 0, e.g. "
             f"{amount - amount % 10} (https://docs.stripe.com/currencies#three-decimal)"
+        )
+    if currency in WHOLE_UNITS_ONLY and amount % 100:
+        return (
+            f"{currency.upper()} is charged in whole units only: its amount must be divisible by 100, "
+            f"e.g. {amount - amount % 100} "
+            "(https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds)"
         )
     return None

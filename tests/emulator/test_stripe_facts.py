@@ -299,6 +299,24 @@ def test_three_decimal_amounts_end_in_zero(client: stripe.StripeClient) -> None:
     assert charge(client, amount=5120, currency="kwd").amount == 5120
 
 
+def test_isk_amounts_are_whole_kronur(client: stripe.StripeClient) -> None:
+    """support.stripe.com, "Deprecation of fractional ISK charges and refunds": since 2023-04-14 ISK
+    charges and refunds must be divisible by 100 (whole krónur in the two-decimal representation),
+    else 400 invalid_charge_amount_no_decimal_compatible."""
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        charge(client, amount=10_050, currency="isk")
+    assert (caught.value.http_status, caught.value.code, caught.value.param) == (
+        400,
+        "invalid_charge_amount_no_decimal_compatible",
+        "amount",
+    )
+    paid = charge(client, amount=10_000, currency="isk")
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.refunds.create(params={"charge": paid.id, "amount": 150})
+    assert refused.value.code == "invalid_charge_amount_no_decimal_compatible"
+    assert client.v1.refunds.create(params={"charge": paid.id, "amount": 200}).amount == 200
+
+
 def test_product_names_up_to_250_characters(client: stripe.StripeClient) -> None:
     """Changelog 2018-10-31: product names are limited to 250 characters."""
     assert client.v1.products.create(params={"name": "n" * 250}).name == "n" * 250

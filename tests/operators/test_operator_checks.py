@@ -101,6 +101,9 @@ CASES = [
     pytest.param(Charge, {"amount": 17_499, "currency": "huf"}, "amount", id="charge-below-huf-minimum"),
     pytest.param(Charge, {"amount": 5_125, "currency": "kwd"}, "amount", id="charge-kwd-not-ending-in-0"),
     pytest.param(Charge, {"amount": 1_001, "currency": "bhd"}, "amount", id="charge-bhd-not-ending-in-0"),
+    # ISK in whole krónur only since 2023-04-14 (support.stripe.com, "Deprecation of fractional ISK
+    # charges and refunds"): amounts divisible by 100.
+    pytest.param(Charge, {"amount": 10_050, "currency": "isk"}, "amount", id="charge-isk-fraction"),
     # Statement descriptors (https://docs.stripe.com/get-started/account/statement-descriptors):
     # at most 22 characters, at least one letter, none of < > \ ' " *.
     *refusals(
@@ -198,6 +201,7 @@ ACCEPTED = [
         Charge, {"amount": 790_000, "currency": "idr"}, id="charge-currency-without-published-minimum"
     ),
     pytest.param(Charge, {"amount": 5_120, "currency": "kwd"}, id="charge-kwd-ending-in-0"),
+    pytest.param(Charge, {"amount": 10_000, "currency": "isk"}, id="charge-isk-whole-kronur"),
     pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
     pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
     pytest.param(Charge, {"statement_descriptor": "10K"}, id="charge-descriptor-short-used-as-suffix"),

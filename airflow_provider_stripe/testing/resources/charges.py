@@ -93,6 +93,7 @@ def check(params: dict[str, Any], settings: AccountSettings) -> None:
             f"Invalid amount: {currency} is a three-decimal currency, so its amounts must end in 0 "
             f"(https://docs.stripe.com/currencies#three-decimal), not {amount}.",
         )
+    currencies.check_whole_units(amount, currency)
     if params.get("customer") is None and params.get("source") is None:
         raise invalid(None, "Must provide source or customer.", "parameter_missing")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_stripe.testing.currencies import format_amount
+from airflow_provider_stripe.testing.currencies import check_whole_units, format_amount
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.errors import invalid, resource_missing
 from airflow_provider_stripe.testing.ids import new_id
@@ -86,6 +86,7 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
             f"Refund amount ({format_amount(amount, currency)}) is greater than "
             f"{what} ({format_amount(remaining, currency)})",
         )
+    check_whole_units(amount, charge["currency"])
     refund = {
         "id": new_id("re"),
         "object": "refund",
