@@ -25,3 +25,7 @@ STATEMENT_DESCRIPTOR_MIN_LENGTH = 5
 STATEMENT_DESCRIPTOR_FORBIDDEN = "<>\\'\"*"
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+INVOICE_PREFIX_PATTERN = r"[A-Z0-9]{1,12}"
+"""A customer's ``invoice_prefix``: "Must be 1-12 uppercase letters or numbers" (stripe-python
+16.1.0, ``CustomerCreateParams.invoice_prefix``, the pinned API version's parameter docs)."""

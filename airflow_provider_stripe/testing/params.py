@@ -85,6 +85,19 @@ def text(max_length: int | None = None) -> Field:
     return Field(coerce)
 
 
+def matching(pattern: str, expected: str) -> Field:
+    """A string all of which ``pattern`` matches (``expected`` says what that is, for the message)."""
+    compiled = re.compile(pattern)
+
+    def coerce(param: str, value: Any) -> str:
+        checked = _scalar(param, value, "string")
+        if not compiled.fullmatch(checked):
+            raise invalid(param, f"Invalid {param}: must be {expected}, not '{checked}'.")
+        return checked
+
+    return Field(coerce)
+
+
 def non_blank_text(max_length: int | None = None) -> Field:
     """A string that must hold something other than whitespace (a product's ``name``)."""
     base = text(max_length)

@@ -351,6 +351,24 @@ def test_charge_descriptor_suffix(client: stripe.StripeClient) -> None:
     assert caught.value.param == "statement_descriptor_suffix"
 
 
+@pytest.mark.parametrize(
+    ("prefix", "accepted"),
+    [("A", True), ("ACME2026", True), ("A" * 12, True), ("A" * 13, False), ("acme", False),
+     ("AC-ME", False), ("ACME 1", False), ("ÄCME", False)],
+)  # fmt: skip
+def test_invoice_prefix_is_uppercase_letters_or_numbers(
+    client: stripe.StripeClient, prefix: str, accepted: bool
+) -> None:
+    """stripe-python 16.1.0, CustomerCreateParams.invoice_prefix (the pinned API version's parameter
+    docs): "Must be 1-12 uppercase letters or numbers"."""
+    if accepted:
+        assert client.v1.customers.create(params={"invoice_prefix": prefix}).invoice_prefix == prefix
+    else:
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            client.v1.customers.create(params={"invoice_prefix": prefix})
+        assert (caught.value.http_status, caught.value.param) == (400, "invoice_prefix")
+
+
 def test_only_a_customers_own_phone_is_limited_to_20_characters(client: stripe.StripeClient) -> None:
     """API reference, "Create a customer": phone is at most 20 characters; shipping.phone has no
     such limit."""

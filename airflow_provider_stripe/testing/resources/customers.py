@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_stripe.limits import INVOICE_PREFIX_PATTERN
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
@@ -15,6 +16,7 @@ from airflow_provider_stripe.testing.params import (
     choice,
     email,
     integer,
+    matching,
     metadata,
     nested,
     required,
@@ -31,7 +33,7 @@ CREATE: Schema = {
     "balance": integer(),
     "description": text(350),
     "email": email(),
-    "invoice_prefix": text(12),
+    "invoice_prefix": matching(INVOICE_PREFIX_PATTERN, "1 to 12 uppercase letters or numbers"),
     "metadata": metadata(),
     "name": text(256),
     "payment_method": text(),
