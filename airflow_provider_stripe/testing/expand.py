@@ -6,6 +6,10 @@ four levels; anything else is a 400 "This property cannot be expanded (path)." S
 2022-11-15 (changelog "deprecates-charges-auto-expand") a Charge carries ``refunds`` only when
 ``expand[]=refunds`` asks for it.
 
+The expandable fields are stripe-python 16.1.0's ``ExpandableField`` ones, generated into the data
+file by ``scripts/generate_stripe_params.py`` (nested ones dotted: ``transfer_data.destination``),
+plus the fields a response carries only when expanded (:data:`INCLUDED_WHEN_EXPANDED`).
+
 Expansion works on a copy: stored objects keep their ids.
 """
 
@@ -16,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_stripe.testing import accepted
 from airflow_provider_stripe.testing.endpoint import ApiContext
 from airflow_provider_stripe.testing.errors import StripeAPIError
 from airflow_provider_stripe.testing.listing import DEFAULT_LIMIT, list_object
@@ -85,7 +90,47 @@ def _balance_transaction(ctx: ApiContext, owner: dict[str, Any], field: str) -> 
 
 def _unmodelled(ctx: ApiContext, owner: dict[str, Any], field: str) -> Any:
     """Expandable on Stripe, but the emulator has no such objects: the value stays as it is (null)."""
-    return owner[field]
+    return owner.get(field)
+
+
+def _sources(ctx: ApiContext, customer: dict[str, Any], field: str) -> dict[str, Any]:
+    """The customer's cards, as ``GET /v1/customers/{id}/sources`` would list them."""
+    cards = [
+        instrument.card_object
+        for instrument in ctx.ledger.instruments.values()
+        if instrument.customer == customer["id"] and instrument.card_object is not None
+    ]
+    return list_object(cards, False, f"/v1/customers/{customer['id']}/sources")
+
+
+def _empty_list(path: str) -> Expander:
+    """A list the emulator has nothing for (subscriptions, tax ids): empty, at Stripe's URL."""
+
+    def expander(ctx: ApiContext, customer: dict[str, Any], field: str) -> dict[str, Any]:
+        return list_object([], False, path.format(id=customer["id"]))
+
+    return expander
+
+
+def _tax(ctx: ApiContext, customer: dict[str, Any], field: str) -> dict[str, Any]:
+    """No address and no IP address: Stripe cannot place the customer (API reference, Customer ``tax``)."""
+    return {
+        "automatic_tax": "unrecognized_location",
+        "ip_address": None,
+        "location": None,
+        "provider": "stripe",
+    }
+
+
+def _cash_balance(ctx: ApiContext, customer: dict[str, Any], field: str) -> dict[str, Any]:
+    return {
+        "object": "cash_balance",
+        "available": None,
+        "customer": customer["id"],
+        "customer_account": None,
+        "livemode": customer["livemode"],
+        "settings": {"reconciliation_mode": "automatic", "using_merchant_default": True},
+    }
 
 
 @dataclass(frozen=True)
@@ -96,32 +141,52 @@ class Expandable:
     is_list: bool = False
 
 
-_UNMODELLED = Expandable(_unmodelled, None)
+_MODELLED: dict[tuple[str, str], Expandable] = {
+    ("card", "customer"): Expandable(_stored("customer"), "customer"),
+    ("charge", "balance_transaction"): Expandable(_balance_transaction, "balance_transaction"),
+    ("charge", "customer"): Expandable(_stored("customer"), "customer"),
+    ("customer", "default_source"): Expandable(_default_source, "card"),
+    ("refund", "balance_transaction"): Expandable(_balance_transaction, "balance_transaction"),
+    ("refund", "charge"): Expandable(_stored("charge"), "charge"),
+    ("refund", "customer"): Expandable(_stored("customer"), "customer"),
+}
+"""The expandable fields whose objects the emulator has."""
 
-EXPANDABLE: dict[str, dict[str, Expandable]] = {
-    "charge": {
-        **dict.fromkeys(
-            ("application", "application_fee", "failure_balance_transaction", "on_behalf_of",
-             "payment_intent", "review", "source_transfer", "transfer"),
-            _UNMODELLED,
+INCLUDED_WHEN_EXPANDED: dict[str, dict[str, Expandable]] = {
+    # Changelog 2022-11-15, "deprecates-charges-auto-expand".
+    "charge": {"refunds": Expandable(_refunds, "refund", is_list=True)},
+    # Changelog 2020-08-27: sources, subscriptions and tax_ids are no longer included by default;
+    # API reference, Customer object: tax and cash_balance are "not included by default".
+    "customer": {
+        "cash_balance": Expandable(_cash_balance, "cash_balance"),
+        "sources": Expandable(_sources, "card", is_list=True),
+        "subscriptions": Expandable(
+            _empty_list("/v1/customers/{id}/subscriptions"), "subscription", is_list=True
         ),
-        "balance_transaction": Expandable(_balance_transaction, "balance_transaction"),
-        "customer": Expandable(_stored("customer"), "customer"),
-        "refunds": Expandable(_refunds, "refund", is_list=True),
+        "tax": Expandable(_tax, None),
+        "tax_ids": Expandable(_empty_list("/v1/customers/{id}/tax_ids"), "tax_id", is_list=True),
     },
-    "refund": {
-        **dict.fromkeys(
-            ("failure_balance_transaction", "payment_intent", "source_transfer_reversal",
-             "transfer_reversal"),
-            _UNMODELLED,
-        ),
-        "balance_transaction": Expandable(_balance_transaction, "balance_transaction"),
-        "charge": Expandable(_stored("charge"), "charge"),
-    },
-    "customer": {"default_source": Expandable(_default_source, "card"), "test_clock": _UNMODELLED},
-    "product": {"default_price": _UNMODELLED, "tax_code": _UNMODELLED},
-}  # fmt: skip
-"""Per object type, its expandable fields (API reference: the fields marked "Expandable")."""
+}
+"""Fields a response carries only when asked to expand them (not ``ExpandableField`` in the SDK)."""
+
+
+def _expandable() -> dict[str, dict[str, Expandable]]:
+    """stripe-python 16.1.0's ``ExpandableField`` fields (generated), with the emulator's expanders."""
+    table: dict[str, dict[str, Expandable]] = {}
+    for kind, fields in accepted.generated()["expandable"].items():
+        table[kind] = {
+            path: _MODELLED.get((kind, path))
+            or Expandable(_unmodelled, targets[0] if len(targets) == 1 and targets[0] else None)
+            for path, targets in fields.items()
+        }
+    for kind, fields in INCLUDED_WHEN_EXPANDED.items():
+        table[kind] = {**table[kind], **fields}
+    return table
+
+
+EXPANDABLE = _expandable()
+"""Per object type, its expandable fields (API reference: the fields marked "Expandable"), nested
+ones as dotted paths (``invoice_settings.default_payment_method``)."""
 
 
 def cannot_expand(path: str, hint: str | None = None) -> StripeAPIError:
@@ -129,6 +194,16 @@ def cannot_expand(path: str, hint: str | None = None) -> StripeAPIError:
     if hint:
         message += f" You may want to try expanding '{hint}' instead."
     return StripeAPIError(400, message)
+
+
+def _field(kind: str | None, segments: Sequence[str]) -> tuple[str, Expandable] | None:
+    """The expandable field of ``kind`` that ``segments`` start with (the longest dotted match)."""
+    fields = EXPANDABLE.get(kind or "", {})
+    for length in range(len(segments), 0, -1):
+        name = ".".join(segments[:length])
+        if name in fields:
+            return name, fields[name]
+    return None
 
 
 def check(kind: str, is_list: bool, paths: Sequence[str]) -> None:
@@ -141,16 +216,18 @@ def check(kind: str, is_list: bool, paths: Sequence[str]) -> None:
             raise cannot_expand(path, f"data.{path}")
         current: str | None = kind
         inside_list = is_list
-        for segment in segments:
+        while segments:
             if inside_list:
-                if segment != "data":
+                if segments[0] != "data":
                     raise cannot_expand(path)
-                inside_list = False
+                inside_list, segments = False, segments[1:]
                 continue
-            field = EXPANDABLE.get(current or "", {}).get(segment)
-            if field is None:
+            found = _field(current, segments)
+            if found is None:
                 raise cannot_expand(path)
+            name, field = found
             current, inside_list = field.kind, field.is_list
+            segments = segments[name.count(".") + 1 :]
 
 
 def expand(ctx: ApiContext, response: dict[str, Any], paths: Sequence[str]) -> dict[str, Any]:
@@ -166,13 +243,21 @@ def expand(ctx: ApiContext, response: dict[str, Any], paths: Sequence[str]) -> d
 def _expand(ctx: ApiContext, node: Any, segments: list[str]) -> None:
     if not segments or not isinstance(node, dict):
         return
-    head, rest = segments[0], segments[1:]
     if node.get("object") == "list":
         for item in node["data"]:
-            _expand(ctx, item, rest)
+            _expand(ctx, item, segments[1:])
         return
-    field = EXPANDABLE[node["object"]][head]
-    value = node.get(head)
-    if isinstance(value, str) or head not in node:  # an id, or a field shown only when expanded
-        value = node[head] = copy.deepcopy(field.expander(ctx, node, head))
-    _expand(ctx, value, rest)
+    found = _field(node.get("object"), segments)
+    if found is None:  # an unmodelled object shown as null or as an id: nothing to expand into
+        return
+    name, field = found
+    *hashes, leaf = name.split(".")
+    owner: Any = node
+    for key in hashes:  # a nested field (transfer_data.destination): through its plain hashes
+        owner = owner.get(key)
+        if not isinstance(owner, dict):
+            return
+    value = owner.get(leaf)
+    if isinstance(value, str) or leaf not in owner:  # an id, or a field shown only when expanded
+        value = owner[leaf] = copy.deepcopy(field.expander(ctx, owner, leaf))
+    _expand(ctx, value, segments[len(hashes) + 1 :])

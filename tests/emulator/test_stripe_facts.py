@@ -85,6 +85,35 @@ def test_expanding_ids_into_objects(client: stripe.StripeClient) -> None:
     assert str(client.v1.charges.retrieve(paid.id).customer) == customer.id  # stored objects keep ids
 
 
+def test_what_the_sdk_types_as_expandable_can_be_expanded(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0 types these fields ExpandableField (Refund.customer, Refund.payment_method,
+    Charge.TransferData.destination, Customer.InvoiceSettings.default_payment_method); changelog
+    2020-08-27 (a customer's sources, subscriptions and tax_ids only when expanded) and the Customer
+    object (tax and cash_balance "not included by default") name the others."""
+    customer = client.v1.customers.create(params={"source": "tok_visa"})
+    paths = [
+        "sources",
+        "subscriptions",
+        "tax_ids",
+        "tax",
+        "cash_balance",
+        "invoice_settings.default_payment_method",
+    ]
+    expanded = client.v1.customers.retrieve(customer.id, params={"expand": paths})
+    assert [card.id for card in expanded.sources.data] == [customer.default_source]
+    assert (expanded.subscriptions.data, expanded.tax_ids.data) == ([], [])
+    assert expanded.tax.automatic_tax == "unrecognized_location"
+    assert expanded.cash_balance.object == "cash_balance"
+    assert expanded.invoice_settings.default_payment_method is None
+    assert "sources" not in client.v1.customers.retrieve(customer.id)
+    paid = charge(client, customer=customer.id, source=None, expand=["transfer_data.destination"])
+    assert paid.transfer_data is None
+    refund = client.v1.refunds.create(params={"charge": paid.id, "expand": ["customer", "payment_method"]})
+    assert refund.customer is None  # a refund of a charge names no customer unless given one
+    listed = client.v1.customers.list(params={"expand": ["data.sources", "data.default_source.customer"]})
+    assert listed.data[0].default_source.customer.id == customer.id
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [
