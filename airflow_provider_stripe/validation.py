@@ -457,7 +457,8 @@ def statement_descriptor(*, complete: bool) -> Field:
 
 def metadata() -> Field:
     """Stripe's key/value store: at most 50 keys, keys up to 40 characters (no square brackets)
-    and values up to 500, all strings."""
+    and values up to 500. Stripe stores values as strings: a number (``42``, ``1.5``) is sent as its
+    text (``"42"``), as the form encoding sends it."""
 
     def check(name: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
@@ -466,6 +467,7 @@ def metadata() -> Field:
             raise invalid(
                 name, f"it can hold at most {METADATA_MAX_KEYS} keys, not {len(value)}", show_value=False
             )
+        checked: dict[str, Any] = {}
         for key, item in value.items():
             where = f"{name}[{key!r}]"
             if not isinstance(key, str) or not key:
@@ -474,11 +476,15 @@ def metadata() -> Field:
             if "[" in key or "]" in key:
                 raise invalid(where, "keys cannot contain square brackets", show_value=False)
             if item is UNRENDERED:
+                checked[key] = item
                 continue
+            if isinstance(item, numbers.Real) and not isinstance(item, bool) and math.isfinite(item):
+                item = str(item)  # sent as its text, as Stripe stores every value (API reference, Metadata)
             if not isinstance(item, str):
-                raise invalid(where, "values must be strings (quote numbers, e.g. '42')", item)
+                raise invalid(where, "values must be strings or numbers", item)
             _at_most(where, "values", item, METADATA_VALUE_MAX_LENGTH)
-        return dict(value)
+            checked[key] = item
+        return checked
 
     return Field(check)
 

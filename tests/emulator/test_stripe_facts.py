@@ -346,6 +346,13 @@ def test_isk_amounts_are_whole_kronur(client: stripe.StripeClient) -> None:
     assert client.v1.refunds.create(params={"charge": paid.id, "amount": 200}).amount == 200
 
 
+def test_numeric_metadata_values_are_stored_as_strings(client: stripe.StripeClient) -> None:
+    """API reference, "Metadata": keys and values are strings; stripe-python 16.1.0 form-encodes a
+    number as its text, and Stripe stores it as that string."""
+    customer = client.v1.customers.create(params={"metadata": {"order": 42, "ratio": 1.5}})  # type: ignore[dict-item]
+    assert customer.metadata.to_dict() == {"order": "42", "ratio": "1.5"}
+
+
 def test_product_names_up_to_250_characters(client: stripe.StripeClient) -> None:
     """Changelog 2018-10-31: product names are limited to 250 characters."""
     assert client.v1.products.create(params={"name": "n" * 250}).name == "n" * 250

@@ -125,7 +125,8 @@ CASES = [
     pytest.param(Charge, {"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata", id="metadata-51-keys"),
     pytest.param(Charge, {"metadata": {LONG_KEY: "v"}}, f"metadata[{LONG_KEY!r}]", id="metadata-long-key"),
     pytest.param(Charge, {"metadata": {"k": "v" * 501}}, "metadata['k']", id="metadata-long-value"),
-    pytest.param(Charge, {"metadata": {"k": 42}}, "metadata['k']", id="metadata-number-value"),
+    pytest.param(Charge, {"metadata": {"k": True}}, "metadata['k']", id="metadata-boolean-value"),
+    pytest.param(Charge, {"metadata": {"k": float("nan")}}, "metadata['k']", id="metadata-nan-value"),
     pytest.param(Charge, {"metadata": ["k", "v"]}, "metadata", id="metadata-not-a-dict"),
     pytest.param(Customer, {"metadata": {"k": None}}, "metadata['k']", id="customer-metadata-none-value"),
     pytest.param(Product, {"metadata": {"k": "v" * 501}}, "metadata['k']", id="product-metadata-long-value"),
@@ -340,3 +341,12 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("airflow_provider
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert "airflow_provider_stripe.hooks.stripe" not in loaded
     assert "airflow_provider_stripe.api.calls" not in loaded
+
+
+def test_numeric_metadata_values_are_sent_as_strings(stripe_env: StripeEmulator) -> None:
+    """API reference, "Metadata": values are strings; a number is form-encoded as its text, which Stripe
+    stores (stripe-python sends {"order": 42} as metadata[order]=42). Accepted at parse, sent as text."""
+    task = Charge(task_id="ok", **{**VALID[Charge], "metadata": {"order": 42, "ratio": 1.5}})
+    assert stripe_env.count() == 0
+    assert task.stripe_params()["metadata"] == {"order": "42", "ratio": "1.5"}
+    assert task.execute(task_context())["metadata"] == {"order": "42", "ratio": "1.5"}

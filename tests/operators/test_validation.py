@@ -118,7 +118,8 @@ def test_metadata_limits() -> None:
     assert refusal({"metadata": {f"k{i}": "v" for i in range(51)}}).param == "metadata"
     assert refusal({"metadata": {"k" * 41: "v"}}).param == f"metadata[{'k' * 41!r}]"
     assert refusal({"metadata": {"k": "v" * 501}}).param == "metadata['k']"
-    assert refusal({"metadata": {"k": 42}}).param == "metadata['k']"
+    assert refusal({"metadata": {"k": True}}).param == "metadata['k']"
+    assert SPEC.validate({**VALID, "metadata": {"k": 42}})["metadata"] == {"k": "42"}
     assert refusal({"metadata": {"a[b]": "v"}}).param == "metadata['a[b]']"
     assert refusal({"metadata": "{'k': 'v'}"}).param == "metadata"
 
