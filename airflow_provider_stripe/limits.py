@@ -11,6 +11,10 @@ requests" (https://docs.stripe.com/api/idempotent_requests: keys up to 255 chara
 
 from __future__ import annotations
 
+DESCRIPTION_MAX_LENGTH = 40_000
+"""A charge's or a product's ``description``: ``maxLength: 40000`` in Stripe's OpenAPI spec
+(https://github.com/stripe/openapi, ``spec3.json``) for both create calls."""
+
 PRODUCT_NAME_MAX_LENGTH = 250
 PRODUCT_MAX_IMAGES = 8
 PRODUCT_UNIT_LABEL_MAX_LENGTH = 12

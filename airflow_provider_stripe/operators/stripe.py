@@ -21,6 +21,7 @@ from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
+    DESCRIPTION_MAX_LENGTH,
     IDEMPOTENCY_KEY_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
@@ -70,7 +71,7 @@ CHARGE = Spec(
         "currency": required(currency()),
         "customer": _CUSTOMER_ID,
         "source": text(),
-        "description": text(),
+        "description": text(DESCRIPTION_MAX_LENGTH),
         "capture": flag(),
         "receipt_email": email(),
         # On a card charge Stripe uses statement_descriptor as the suffix when none is given, so
@@ -121,7 +122,7 @@ FIND_CUSTOMER = Spec(
 PRODUCT = Spec(
     fields={
         "name": required(text(PRODUCT_NAME_MAX_LENGTH, non_blank=True)),
-        "description": text(),
+        "description": text(DESCRIPTION_MAX_LENGTH),
         "active": flag(),
         "images": strings(PRODUCT_MAX_IMAGES, expected="image URLs"),
         "url": text(),

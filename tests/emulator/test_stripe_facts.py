@@ -353,6 +353,20 @@ def test_numeric_metadata_values_are_stored_as_strings(client: stripe.StripeClie
     assert customer.metadata.to_dict() == {"order": "42", "ratio": "1.5"}
 
 
+@pytest.mark.parametrize("create", ["charges", "products"])
+def test_descriptions_up_to_40000_characters(client: stripe.StripeClient, create: str) -> None:
+    """Stripe's OpenAPI spec (github.com/stripe/openapi, spec3.json): a charge's and a product's
+    description have maxLength 40000."""
+    base: dict[str, Any] = (
+        {"amount": 1000, "currency": "usd", "source": "tok_visa"} if create == "charges" else {"name": "Mug"}
+    )
+    made = getattr(client.v1, create).create(params={**base, "description": "d" * 40_000})
+    assert len(made.description) == 40_000
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        getattr(client.v1, create).create(params={**base, "description": "d" * 40_001})
+    assert caught.value.param == "description"
+
+
 def test_product_names_up_to_250_characters(client: stripe.StripeClient) -> None:
     """Changelog 2018-10-31: product names are limited to 250 characters."""
     assert client.v1.products.create(params={"name": "n" * 250}).name == "n" * 250

@@ -92,6 +92,9 @@ CASES = [
     pytest.param(Charge, {"shipping": "Ada, 1 Main St"}, "shipping", id="charge-shipping-not-a-dict"),
     pytest.param(Charge, {"capture": "later"}, "capture", id="charge-capture-not-boolean"),
     pytest.param(Charge, {"receipt_email": "ada"}, "receipt_email", id="charge-receipt-email"),
+    # Descriptions: maxLength 40000 in Stripe's OpenAPI spec, charges and products alike.
+    pytest.param(Charge, {"description": "d" * 40_001}, "description", id="charge-description-40001"),
+    pytest.param(Product, {"description": "d" * 40_001}, "description", id="product-description-40001"),
     # Charge: Stripe's minimum charge per currency, and three-decimal amounts ending in 0
     # (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts, #three-decimal).
     pytest.param(Charge, {"amount": 49}, "amount", id="charge-below-usd-minimum"),
@@ -204,6 +207,8 @@ ACCEPTED = [
     pytest.param(Charge, {"amount": 5_120, "currency": "kwd"}, id="charge-kwd-ending-in-0"),
     pytest.param(Charge, {"amount": 10_000, "currency": "isk"}, id="charge-isk-whole-kronur"),
     pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
+    pytest.param(Charge, {"description": "d" * 40_000}, id="charge-description-40000"),
+    pytest.param(Product, {"description": "d" * 40_000}, id="product-description-40000"),
     pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
     pytest.param(Charge, {"statement_descriptor": "10K"}, id="charge-descriptor-short-used-as-suffix"),
     pytest.param(Charge, {"statement_descriptor_suffix": "O1234"}, id="charge-suffix-letter-and-digits"),

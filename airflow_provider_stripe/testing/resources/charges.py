@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_stripe.limits import DESCRIPTION_MAX_LENGTH
 from airflow_provider_stripe.testing import currencies, settlement
 from airflow_provider_stripe.testing.cards import KnownCard, payment_method_details
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
@@ -49,7 +50,7 @@ CREATE: Schema = {
     "currency": required(text()),
     "customer": text(),
     "source": text(),
-    "description": text(40000),
+    "description": text(DESCRIPTION_MAX_LENGTH),
     "capture": flag(),
     "receipt_email": email(),
     # On a card charge Stripe uses statement_descriptor as the suffix when none is given.

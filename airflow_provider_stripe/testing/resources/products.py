@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_stripe.limits import (
+    DESCRIPTION_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
@@ -31,7 +32,7 @@ CREATE: Schema = {
     "id": text(),
     "name": required(non_blank_text(PRODUCT_NAME_MAX_LENGTH)),
     "active": flag(),
-    "description": text(40000),
+    "description": text(DESCRIPTION_MAX_LENGTH),
     "images": texts(PRODUCT_MAX_IMAGES),
     "url": text(),
     "unit_label": text(PRODUCT_UNIT_LABEL_MAX_LENGTH),
