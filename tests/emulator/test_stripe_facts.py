@@ -172,6 +172,31 @@ def test_a_deleted_object_is_no_pagination_cursor(client: stripe.StripeClient, c
     assert body["message"] == f"No such customer: '{gone.id}'"
 
 
+# -- list filters ---------------------------------------------------------------------------------
+
+
+def test_products_are_listed_by_type_and_ids(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0, ProductListParams: type "Only return products of this type"; ids "Only
+    return products with the given IDs. Cannot be used with starting_after or ending_before"."""
+    good = client.v1.products.create(params={"name": "Mug", "type": "good"})
+    service = client.v1.products.create(params={"name": "Repair"})
+    assert [p.id for p in client.v1.products.list(params={"type": "good"}).data] == [good.id]
+    assert [p.id for p in client.v1.products.list(params={"type": "service"}).data] == [service.id]
+    assert [p.id for p in client.v1.products.list(params={"ids": [good.id]}).data] == [good.id]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.products.list(params={"ids": [good.id], "starting_after": service.id})
+    assert (caught.value.http_status, caught.value.param) == (400, "ids")
+
+
+def test_events_are_listed_by_delivery_success(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0, EventListParams.delivery_success: "Filter events by whether all webhooks
+    were successfully delivered". The emulator has no webhook endpoints: nothing is pending, so every
+    event counts as delivered."""
+    client.v1.customers.create()
+    assert len(client.v1.events.list(params={"delivery_success": True}).data) == 1
+    assert client.v1.events.list(params={"delivery_success": False}).data == []
+
+
 # -- API versions ---------------------------------------------------------------------------------
 
 

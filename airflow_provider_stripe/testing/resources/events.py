@@ -24,7 +24,7 @@ from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint, Handl
 from airflow_provider_stripe.testing.errors import StripeAPIError, invalid, resource_missing
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.listing import LIST_SCHEMA, list_page
-from airflow_provider_stripe.testing.params import Schema, text, texts
+from airflow_provider_stripe.testing.params import Schema, flag, text, texts
 from airflow_provider_stripe.testing.store import Record
 
 RETENTION_SECONDS = 30 * 24 * 3600
@@ -34,7 +34,7 @@ ACCOUNT_API_VERSION = "2025-03-31.basil"
 """The emulated account's default API version, in which event payloads are rendered (not the
 version a request pins: Stripe renders events once, for the account)."""
 
-LIST: Schema = {**LIST_SCHEMA, "type": text(), "types": texts()}
+LIST: Schema = {**LIST_SCHEMA, "delivery_success": flag(), "type": text(), "types": texts()}
 RETRIEVE: Schema = {"expand": texts()}
 
 
@@ -83,9 +83,16 @@ def _type_filter(params: Mapping[str, Any]) -> Callable[[str], bool]:
 
 def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
     wanted = _type_filter(params)
+    delivered = params.get("delivery_success")
 
     def include(record_: Record) -> bool:
-        return ctx.listable(record_) and _retained(ctx, record_) and wanted(record_.obj["type"])
+        # delivery_success: all webhooks delivered (none pending), or not (stripe-python EventListParams).
+        return (
+            ctx.listable(record_)
+            and _retained(ctx, record_)
+            and wanted(record_.obj["type"])
+            and (delivered is None or delivered == (record_.obj["pending_webhooks"] == 0))
+        )
 
     return list_page(ctx.ledger["event"], params, "/v1/events", include)
 

@@ -12,7 +12,7 @@ from airflow_provider_stripe.limits import (
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
 )
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
-from airflow_provider_stripe.testing.errors import StripeAPIError
+from airflow_provider_stripe.testing.errors import StripeAPIError, invalid
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
 from airflow_provider_stripe.testing.params import (
@@ -44,7 +44,14 @@ CREATE: Schema = {
     "expand": texts(),
 }
 
-LIST: Schema = {**LIST_SCHEMA, "active": flag(), "ids": texts(), "shippable": flag(), "url": text()}
+LIST: Schema = {
+    **LIST_SCHEMA,
+    "active": flag(),
+    "ids": texts(),
+    "shippable": flag(),
+    "type": choice("good", "service"),
+    "url": text(),
+}
 RETRIEVE: Schema = {"expand": texts()}
 
 
@@ -81,8 +88,12 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], path: Mapping[str, str]) -> dic
 
 
 def list_(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dict[str, Any]:
-    matches = field_filter(params, ("active", "shippable", "url"))
+    matches = field_filter(params, ("active", "shippable", "type", "url"))
     ids = set(params["ids"]) if params.get("ids") else None
+    cursor = params.get("starting_after") or params.get("ending_before")
+    if ids is not None and cursor:
+        # stripe-python 16.1.0, ProductListParams.ids: "Cannot be used with starting_after or ending_before."
+        raise invalid("ids", "You cannot use ids with starting_after or ending_before.")
 
     def include(record: Record) -> bool:
         return ctx.listable(record) and matches(record) and (ids is None or record.id in ids)
