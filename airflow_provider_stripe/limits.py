@@ -15,6 +15,14 @@ DESCRIPTION_MAX_LENGTH = 40_000
 """A charge's or a product's ``description``: ``maxLength: 40000`` in Stripe's OpenAPI spec
 (https://github.com/stripe/openapi, ``spec3.json``) for both create calls."""
 
+EMAIL_MAX_LENGTH = 512
+"""A customer's ``email``: "This may be up to 512 characters" (stripe-python 16.1.0,
+``CustomerCreateParams.email``)."""
+
+MARKETING_FEATURE_NAME_MAX_LENGTH = 80
+"""A product's ``marketing_features[].name``: "Up to 80 characters long" (stripe-python 16.1.0,
+``ProductCreateParamsMarketingFeature.name``)."""
+
 PRODUCT_NAME_MAX_LENGTH = 250
 PRODUCT_MAX_IMAGES = 8
 PRODUCT_UNIT_LABEL_MAX_LENGTH = 12

@@ -281,8 +281,11 @@ def _like(expected: str) -> str:
     return f" ({expected})" if expected else ""
 
 
-def email() -> Field:
-    return text(512, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="an email address like ada@example.com")
+def email(max_length: int | None = None) -> Field:
+    """An email address, of at most ``max_length`` characters where Stripe documents a limit."""
+    return text(
+        max_length, pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expected="an email address like ada@example.com"
+    )
 
 
 _DIGITS = re.compile(r"\d+")

@@ -22,6 +22,7 @@ from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
     DESCRIPTION_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
     IDEMPOTENCY_KEY_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
@@ -104,7 +105,7 @@ CHARGE = Spec(
 CUSTOMER = Spec(
     fields={
         "name": text(256),
-        "email": email(),
+        "email": email(EMAIL_MAX_LENGTH),
         "phone": text(20),  # the customer's own phone; shipping.phone has no such limit
         "description": text(350),
         "address": _ADDRESS,
@@ -115,7 +116,7 @@ CUSTOMER = Spec(
 )
 
 FIND_CUSTOMER = Spec(
-    fields={"customer_id": _CUSTOMER_ID, "email": email(), "fail_if_missing": flag()},
+    fields={"customer_id": _CUSTOMER_ID, "email": email(EMAIL_MAX_LENGTH), "fail_if_missing": flag()},
     rules=(ExactlyOne(("customer_id", "email")),),
 )
 

@@ -183,12 +183,15 @@ def choice(*choices: str) -> Field:
     return Field(coerce)
 
 
-def email() -> Field:
+def email(max_length: int | None = None) -> Field:
+    """An email address, of at most ``max_length`` characters when Stripe documents a limit."""
+    base = text(max_length)
+
     def coerce(param: str, value: Any) -> str:
-        value = _scalar(param, value, "string")
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
-            raise invalid(param, f"Invalid email address: {value}", "email_invalid")
-        return str(value)
+        checked: str = base.coerce(param, value)
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", checked):
+            raise invalid(param, f"Invalid email address: {checked}", "email_invalid")
+        return checked
 
     return Field(coerce)
 

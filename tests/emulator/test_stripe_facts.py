@@ -444,6 +444,24 @@ def test_invoice_prefix_is_uppercase_letters_or_numbers(
         assert (caught.value.http_status, caught.value.param) == (400, "invoice_prefix")
 
 
+def test_customer_email_up_to_512_characters(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0, CustomerCreateParams.email: "This may be up to 512 characters"."""
+    longest = "a" * 500 + "@example.com"
+    assert client.v1.customers.create(params={"email": longest}).email == longest
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.customers.create(params={"email": "a" + longest})
+    assert caught.value.param == "email"
+
+
+def test_marketing_feature_names_up_to_80_characters(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0, ProductCreateParamsMarketingFeature.name: "Up to 80 characters long"."""
+    product = client.v1.products.create(params={"name": "Mug", "marketing_features": [{"name": "f" * 80}]})
+    assert [feature.name for feature in product.marketing_features] == ["f" * 80]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.products.create(params={"name": "Mug", "marketing_features": [{"name": "f" * 81}]})
+    assert caught.value.param == "marketing_features[0][name]"
+
+
 def test_only_a_customers_own_phone_is_limited_to_20_characters(client: stripe.StripeClient) -> None:
     """API reference, "Create a customer": phone is at most 20 characters; shipping.phone has no
     such limit."""

@@ -92,6 +92,8 @@ CASES = [
     pytest.param(Charge, {"shipping": "Ada, 1 Main St"}, "shipping", id="charge-shipping-not-a-dict"),
     pytest.param(Charge, {"capture": "later"}, "capture", id="charge-capture-not-boolean"),
     pytest.param(Charge, {"receipt_email": "ada"}, "receipt_email", id="charge-receipt-email"),
+    # A customer's email: up to 512 characters (stripe-python 16.1.0, CustomerCreateParams.email).
+    pytest.param(Customer, {"email": "a" * 501 + "@example.com"}, "email", id="customer-email-513"),
     # Descriptions: maxLength 40000 in Stripe's OpenAPI spec, charges and products alike.
     pytest.param(Charge, {"description": "d" * 40_001}, "description", id="charge-description-40001"),
     pytest.param(Product, {"description": "d" * 40_001}, "description", id="product-description-40001"),
@@ -208,6 +210,7 @@ ACCEPTED = [
     pytest.param(Charge, {"amount": 10_000, "currency": "isk"}, id="charge-isk-whole-kronur"),
     pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
     pytest.param(Charge, {"description": "d" * 40_000}, id="charge-description-40000"),
+    pytest.param(Customer, {"email": "a" * 500 + "@example.com"}, id="customer-email-512"),
     pytest.param(Product, {"description": "d" * 40_000}, id="product-description-40000"),
     pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
     pytest.param(Charge, {"statement_descriptor": "10K"}, id="charge-descriptor-short-used-as-suffix"),

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_stripe.limits import INVOICE_PREFIX_PATTERN
+from airflow_provider_stripe.limits import EMAIL_MAX_LENGTH, INVOICE_PREFIX_PATTERN
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
@@ -32,7 +32,7 @@ CREATE: Schema = {
     "address": nested(ADDRESS),
     "balance": integer(),
     "description": text(350),
-    "email": email(),
+    "email": email(EMAIL_MAX_LENGTH),
     "invoice_prefix": matching(INVOICE_PREFIX_PATTERN, "1 to 12 uppercase letters or numbers"),
     "metadata": metadata(),
     "name": text(256),
@@ -45,7 +45,7 @@ CREATE: Schema = {
     "expand": texts(),
 }
 
-LIST: Schema = {**LIST_SCHEMA, "email": text(512), "test_clock": text()}
+LIST: Schema = {**LIST_SCHEMA, "email": text(EMAIL_MAX_LENGTH), "test_clock": text()}
 RETRIEVE: Schema = {"expand": texts()}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow_provider_stripe.limits import (
     DESCRIPTION_MAX_LENGTH,
+    MARKETING_FEATURE_NAME_MAX_LENGTH,
     PRODUCT_MAX_IMAGES,
     PRODUCT_NAME_MAX_LENGTH,
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
@@ -19,7 +20,9 @@ from airflow_provider_stripe.testing.params import (
     Schema,
     choice,
     flag,
+    items,
     metadata,
+    nested,
     non_blank_text,
     required,
     statement_descriptor,
@@ -41,6 +44,7 @@ CREATE: Schema = {
     "tax_code": text(),
     "metadata": metadata(),
     "type": choice("good", "service"),
+    "marketing_features": items(nested({"name": required(text(MARKETING_FEATURE_NAME_MAX_LENGTH))})),
     "expand": texts(),
 }
 
