@@ -462,6 +462,27 @@ def test_marketing_feature_names_up_to_80_characters(client: stripe.StripeClient
     assert caught.value.param == "marketing_features[0][name]"
 
 
+@pytest.mark.parametrize(
+    ("params", "calculated"),
+    [({}, "STRIPE EMULATOR"), ({"statement_descriptor_suffix": "ORDER 42"}, "EMULATOR* ORDER 42"),
+     ({"statement_descriptor": "ORDER 42"}, "EMULATOR* ORDER 42"),
+     ({"statement_descriptor": "IGNORED", "statement_descriptor_suffix": "R1"}, "EMULATOR* R1"),
+     ({"statement_descriptor_suffix": "A VERY LONG SUFFIX"}, "EMULATOR* A VERY LONG ")],
+)  # fmt: skip
+def test_calculated_statement_descriptor(
+    client: stripe.StripeClient, params: dict[str, Any], calculated: str
+) -> None:
+    """Statement descriptors (https://docs.stripe.com/get-started/account/statement-descriptors): a
+    card charge shows the account's static descriptor, or its shortened descriptor (prefix), "* " and
+    the dynamic suffix, 22 characters in all; Charge.calculated_statement_descriptor is that text.
+    The account's settings name the descriptor and prefix (Account object, settings.payments and
+    settings.card_payments)."""
+    settings = client.v1.accounts.retrieve_current().settings
+    assert settings is not None
+    assert settings.card_payments.statement_descriptor_prefix == "EMULATOR"
+    assert charge(client, **params).calculated_statement_descriptor == calculated
+
+
 def test_only_a_customers_own_phone_is_limited_to_20_characters(client: stripe.StripeClient) -> None:
     """API reference, "Create a customer": phone is at most 20 characters; shipping.phone has no
     such limit."""

@@ -11,6 +11,12 @@ from airflow_provider_stripe.testing.params import texts
 
 CREATED = 1_700_000_000
 
+STATEMENT_DESCRIPTOR = "STRIPE EMULATOR"
+"""The account's static descriptor (``settings.payments.statement_descriptor``)."""
+STATEMENT_DESCRIPTOR_PREFIX = "EMULATOR"
+"""Its shortened descriptor (``settings.card_payments.statement_descriptor_prefix``, 2-10 characters),
+which a card charge's dynamic suffix follows."""
+
 
 def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
     requirements: dict[str, Any] = {
@@ -52,7 +58,13 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
         "requirements": dict(requirements),
         "settings": {
             "dashboard": {"display_name": "Stripe Emulator", "timezone": "Etc/UTC"},
-            "payments": {"statement_descriptor": "STRIPE EMULATOR"},
+            "card_payments": {
+                "decline_on": {"avs_failure": False, "cvc_failure": False},
+                "statement_descriptor_prefix": STATEMENT_DESCRIPTOR_PREFIX,
+                "statement_descriptor_prefix_kana": None,
+                "statement_descriptor_prefix_kanji": None,
+            },
+            "payments": {"statement_descriptor": STATEMENT_DESCRIPTOR},
             "payouts": {
                 "debit_negative_balances": True,
                 "schedule": {"delay_days": 2, "interval": "daily"},

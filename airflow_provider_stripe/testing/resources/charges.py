@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_stripe.limits import DESCRIPTION_MAX_LENGTH
+from airflow_provider_stripe.limits import DESCRIPTION_MAX_LENGTH, STATEMENT_DESCRIPTOR_MAX_LENGTH
 from airflow_provider_stripe.testing import currencies, settlement
 from airflow_provider_stripe.testing.cards import KnownCard, payment_method_details
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
@@ -27,6 +27,10 @@ from airflow_provider_stripe.testing.params import (
     texts,
 )
 from airflow_provider_stripe.testing.resources import shapes
+from airflow_provider_stripe.testing.resources.account import (
+    STATEMENT_DESCRIPTOR,
+    STATEMENT_DESCRIPTOR_PREFIX,
+)
 from airflow_provider_stripe.testing.resources.instruments import (
     customer_instrument,
     declined,
@@ -141,8 +145,7 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
             "phone": None,
             "tax_id": None,
         },
-        "calculated_statement_descriptor": params.get("statement_descriptor")
-        or ("STRIPE EMULATOR* " + suffix if suffix else "STRIPE EMULATOR"),
+        "calculated_statement_descriptor": calculated_statement_descriptor(params),
         "captured": captured,
         "created": ctx.created,
         "currency": currency,
@@ -179,6 +182,18 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
     if decline is not None:  # Stripe keeps the failed charge, then answers 402 naming it
         raise declined(decline, charge_id)
     return charge
+
+
+def calculated_statement_descriptor(params: Mapping[str, Any]) -> str:
+    """What the card statement shows (https://docs.stripe.com/get-started/account/statement-descriptors):
+    the account's static descriptor, or, with a dynamic suffix, its shortened descriptor (prefix),
+    ``*``, a space and the suffix, 22 characters at most. On a card charge ``statement_descriptor``
+    is the suffix when ``statement_descriptor_suffix`` is not given."""
+    suffix = params.get("statement_descriptor_suffix") or params.get("statement_descriptor")
+    if not suffix:
+        return STATEMENT_DESCRIPTOR
+    combined: str = f"{STATEMENT_DESCRIPTOR_PREFIX}* {suffix}"
+    return combined[:STATEMENT_DESCRIPTOR_MAX_LENGTH]
 
 
 _RISK_SCORES = {"normal": 20, "elevated": 65}
