@@ -93,6 +93,8 @@ _CARDS = {
 
 EXP_MONTH = 12
 EXP_YEAR = 2034
+REGULATED_STATUS = "unregulated"
+"""Whether the issuer is under the US Durbin amendment's fee cap; the test cards are not."""
 
 
 def known_card(source: str) -> KnownCard | None:
@@ -128,8 +130,8 @@ def card_object(card_id: str, card: KnownCard, customer: str | None) -> dict[str
         "last4": card.last4,
         "metadata": {},
         "name": None,
+        "regulated_status": REGULATED_STATUS,
         "tokenization_method": None,
-        "wallet": None,
     }
 
 
@@ -156,8 +158,9 @@ def payment_method_details(card: KnownCard, amount: int, declined: bool) -> dict
             "network_token": {"used": False},
             "network_transaction_id": None,
             "overcapture": {"maximum_amount_capturable": amount, "status": "unavailable"},
-            "regulated_status": "unregulated",
+            "regulated_status": REGULATED_STATUS,
             "three_d_secure": None,
+            "transaction_link_id": None,
             "wallet": None,
         },
         "type": "card",

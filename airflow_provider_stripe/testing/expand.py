@@ -74,6 +74,7 @@ def _balance_transaction(ctx: ApiContext, owner: dict[str, Any], field: str) -> 
         "object": "balance_transaction",
         "amount": amount,
         "available_on": owner["created"] + 2 * 86400,
+        "balance_type": "payments",
         "created": owner["created"],
         "currency": owner["currency"],
         "description": owner.get("description"),

@@ -497,6 +497,26 @@ def test_only_a_customers_own_phone_is_limited_to_20_characters(client: stripe.S
     assert caught.value.param == "phone"
 
 
+# -- nested fields -------------------------------------------------------------------------------
+
+
+def test_nested_fields_are_the_sdks(client: stripe.StripeClient) -> None:
+    """stripe-python 16.1.0's types: Card has regulated_status and no wallet;
+    Charge.PaymentMethodDetails.Card has transaction_link_id; Refund.DestinationDetails.Card has
+    reference; BalanceTransaction has balance_type (the balance it affects: payments, here)."""
+    customer = client.v1.customers.create(params={"source": "tok_visa"})
+    card = client.v1.customers.retrieve(customer.id, params={"expand": ["default_source"]}).default_source
+    assert "wallet" not in card
+    assert card["regulated_status"] == "unregulated"
+    paid = charge(client, customer=customer.id, source=None, expand=["balance_transaction"])
+    assert paid.payment_method_details is not None
+    assert "transaction_link_id" in paid.payment_method_details.card
+    assert paid.balance_transaction.balance_type == "payments"
+    refund = client.v1.refunds.create(params={"charge": paid.id})
+    assert refund.destination_details is not None
+    assert refund.destination_details.card.reference is None
+
+
 # -- idempotency and errors -----------------------------------------------------------------------
 
 

@@ -100,6 +100,7 @@ def create(ctx: ApiContext, params: dict[str, Any], _: Mapping[str, str]) -> dic
         "destination_details": {
             "card": (
                 {
+                    "reference": None,
                     "reference_status": "pending",
                     "reference_type": "acquirer_reference_number",
                     "type": "refund",
