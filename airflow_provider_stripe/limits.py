@@ -1,6 +1,7 @@
 """Stripe's documented size limits: the one home of these facts, read by the operators' local checks
 (:mod:`~airflow_provider_stripe.validation`) and by the emulator (which checks with its own code, as
-an independent model of Stripe).
+an independent model of Stripe). Every limit here names its source; a field without a documented
+limit (a charge's ``receipt_email``, the customer list's ``email`` filter) is not limited.
 
 Sources: the API reference, "Create a product" (https://docs.stripe.com/api/products/create), and the
 changelog entry of 2018-10-31 ("Product names now have a character limit"); "Metadata"
@@ -14,6 +15,13 @@ from __future__ import annotations
 DESCRIPTION_MAX_LENGTH = 40_000
 """A charge's or a product's ``description``: ``maxLength: 40000`` in Stripe's OpenAPI spec
 (https://github.com/stripe/openapi, ``spec3.json``) for both create calls."""
+
+CUSTOMER_NAME_MAX_LENGTH = 256
+CUSTOMER_PHONE_MAX_LENGTH = 20
+"""The customer's own ``phone``; ``shipping.phone`` has no such limit."""
+CUSTOMER_DESCRIPTION_MAX_LENGTH = 350
+"""A customer's ``name``, ``phone`` and ``description``: ``maxLength`` 256, 20 and 350 in Stripe's
+OpenAPI spec for ``POST /v1/customers`` (API reference, "Create a customer")."""
 
 EMAIL_MAX_LENGTH = 512
 """A customer's ``email``: "This may be up to 512 characters" (stripe-python 16.1.0,

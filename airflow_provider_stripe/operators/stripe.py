@@ -21,6 +21,9 @@ from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeNotFoundError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
+    CUSTOMER_DESCRIPTION_MAX_LENGTH,
+    CUSTOMER_NAME_MAX_LENGTH,
+    CUSTOMER_PHONE_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -104,10 +107,10 @@ CHARGE = Spec(
 
 CUSTOMER = Spec(
     fields={
-        "name": text(256),
+        "name": text(CUSTOMER_NAME_MAX_LENGTH),
         "email": email(EMAIL_MAX_LENGTH),
-        "phone": text(20),  # the customer's own phone; shipping.phone has no such limit
-        "description": text(350),
+        "phone": text(CUSTOMER_PHONE_MAX_LENGTH),
+        "description": text(CUSTOMER_DESCRIPTION_MAX_LENGTH),
         "address": _ADDRESS,
         "shipping": mapping({"name": required(text()), "address": required(_ADDRESS), "phone": text()}),
         "metadata": metadata(),
@@ -116,7 +119,7 @@ CUSTOMER = Spec(
 )
 
 FIND_CUSTOMER = Spec(
-    fields={"customer_id": _CUSTOMER_ID, "email": email(EMAIL_MAX_LENGTH), "fail_if_missing": flag()},
+    fields={"customer_id": _CUSTOMER_ID, "email": email(), "fail_if_missing": flag()},
     rules=(ExactlyOne(("customer_id", "email")),),
 )
 

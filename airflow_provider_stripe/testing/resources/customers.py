@@ -6,7 +6,13 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_stripe.limits import EMAIL_MAX_LENGTH, INVOICE_PREFIX_PATTERN
+from airflow_provider_stripe.limits import (
+    CUSTOMER_DESCRIPTION_MAX_LENGTH,
+    CUSTOMER_NAME_MAX_LENGTH,
+    CUSTOMER_PHONE_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    INVOICE_PREFIX_PATTERN,
+)
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint
 from airflow_provider_stripe.testing.ids import new_id
 from airflow_provider_stripe.testing.listing import LIST_SCHEMA, field_filter, list_page
@@ -31,13 +37,13 @@ SHIPPING: Schema = {"address": required(nested(ADDRESS)), "name": required(text(
 CREATE: Schema = {
     "address": nested(ADDRESS),
     "balance": integer(),
-    "description": text(350),
+    "description": text(CUSTOMER_DESCRIPTION_MAX_LENGTH),
     "email": email(EMAIL_MAX_LENGTH),
     "invoice_prefix": matching(INVOICE_PREFIX_PATTERN, "1 to 12 uppercase letters or numbers"),
     "metadata": metadata(),
-    "name": text(256),
+    "name": text(CUSTOMER_NAME_MAX_LENGTH),
     "payment_method": text(),
-    "phone": text(20),
+    "phone": text(CUSTOMER_PHONE_MAX_LENGTH),
     "preferred_locales": texts(),
     "shipping": nested(SHIPPING),
     "source": text(),
@@ -45,7 +51,7 @@ CREATE: Schema = {
     "expand": texts(),
 }
 
-LIST: Schema = {**LIST_SCHEMA, "email": text(EMAIL_MAX_LENGTH), "test_clock": text()}
+LIST: Schema = {**LIST_SCHEMA, "email": text(), "test_clock": text()}
 RETRIEVE: Schema = {"expand": texts()}
 
 
