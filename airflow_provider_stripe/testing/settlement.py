@@ -7,9 +7,9 @@ minimum: on a USD account 50 JPY (about $0.33), 30 GBP (about $0.38) and 50 INR 
 all ``amount_too_small``.
 
 The emulator cannot know the day's rate, so it converts at the fixed rates of :data:`UNITS_PER_USD`:
-rounded mid-market rates (units of each currency per US dollar), fixed so that a test's answer never
-depends on the market. An amount within a few percent of the converted minimum may be answered
-differently by Stripe, whose rate moves.
+approximate, rounded mid-market rates (units of each currency per US dollar), fixed so that a
+test's answer never depends on the market. An amount within a few percent of the converted minimum
+may be answered differently by Stripe, whose rate moves.
 """
 
 from __future__ import annotations
