@@ -83,7 +83,9 @@ def charge_amount_problem(amount: int, currency: str) -> str | None:
     if amount < minimum:
         return (
             f"it must be at least {minimum} ({format_amount(minimum, currency)} {currency.upper()}), "
-            "Stripe's minimum charge (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts)"
+            f"Stripe's minimum charge for an account settling in {currency.upper()}; an account settling "
+            "in another currency needs the equivalent of its own minimum "
+            "(https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts)"
         )
     if amount > MAXIMUM_AMOUNT:
         return f"it must be at most {MAXIMUM_AMOUNT} (eight digits in the currency's smallest unit)"
