@@ -78,6 +78,8 @@ def _served(emulator: StripeEmulator, http: requests.Session) -> Iterator[dict[s
     gone = post("/v1/customers")
     deleted = http.delete(f"{url}/v1/customers/{gone['id']}", timeout=10).json()
     yield deleted
+    for path in ("/v1/charges", "/v1/customers", "/v1/refunds", "/v1/products", "/v1/events"):
+        yield get(path, limit=1)  # the list object; its items are the objects above
     for event in get("/v1/events", limit=100)["data"]:
         yield event
         yield event["data"]["object"]
@@ -104,7 +106,7 @@ def test_every_object_has_the_sdks_fields_and_types(served: list[dict[str, Any]]
 def test_every_object_type_the_emulator_serves_is_checked(served: list[dict[str, Any]]) -> None:
     """The kinds above are all the emulator answers with (nested: card, balance_transaction, list)."""
     kinds = {obj["object"] for obj in served}
-    assert kinds == {"account", "balance", "charge", "customer", "event", "product", "refund"}
+    assert kinds == {"account", "balance", "charge", "customer", "event", "list", "product", "refund"}
 
 
 def test_the_check_finds_missing_extra_and_wrongly_typed_fields(served: list[dict[str, Any]]) -> None:
