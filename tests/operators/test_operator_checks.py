@@ -211,6 +211,8 @@ ACCEPTED = [
     pytest.param(Charge, {"amount": 99_999_999}, id="charge-eight-digits"),
     pytest.param(Charge, {"description": "d" * 40_000}, id="charge-description-40000"),
     pytest.param(Customer, {"email": "a" * 500 + "@example.com"}, id="customer-email-512"),
+    # No limit is documented for a receipt address (stripe-python 16.1.0, ChargeCreateParams.receipt_email).
+    pytest.param(Charge, {"receipt_email": "a" * 600 + "@example.com"}, id="charge-receipt-email-no-limit"),
     pytest.param(Product, {"description": "d" * 40_000}, id="product-description-40000"),
     pytest.param(Charge, {"statement_descriptor": "M" * 22}, id="charge-descriptor-22"),
     pytest.param(Charge, {"statement_descriptor": "10K"}, id="charge-descriptor-short-used-as-suffix"),
