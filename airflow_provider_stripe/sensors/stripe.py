@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
-    AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
     conf,
@@ -219,13 +218,16 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         return run_poll(self.watch.poll(cursor), partial(self.hook.list_page, self.path))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """Resume after the trigger fired: store its cursor and return its objects."""
+        """Resume after the trigger fired: store its cursor and return its objects; or, when it
+        reached the sensor's timeout, store how far it looked and time out."""
         from airflow_provider_stripe.triggers.stripe import error_from_event
 
         if event.get("status") == "timeout":
+            # Airflow's resume_execution turns it into a skip under soft_fail / never_fail.
             self._keep_progress(context, Cursor.from_json(event["cursor"]))
-            message = f"Nothing new in {self.timeout} s (timeout); the cursor's progress is saved."
-            raise AirflowSkipException(message) if self.soft_fail else AirflowSensorTimeout(message)
+            raise AirflowSensorTimeout(
+                f"Sensor has timed out: nothing new in {self.timeout} s; how far it looked is saved."
+            )
         if event.get("status") != "success":
             raise error_from_event(event)
         result = PollResult(objects=event["objects"], cursor=Cursor.from_json(event["cursor"]), pages=0)
@@ -239,6 +241,9 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
 
     def _deliver(self, context: Context, result: PollResult) -> PokeReturnValue:
         context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=result.cursor.to_json())
+        progress = self._progress_of(context)
+        in_run = progress.in_run if progress is not None else None
+        self._progress = _Progress(_try_of(context), result.cursor, result.cursor, in_run)
         return PokeReturnValue(is_done=True, xcom_value=result.objects)
 
     def cursor(self, context: Context) -> Cursor:
