@@ -144,3 +144,10 @@ def test_a_quiet_change_feed_for_31_days_does_not_trip_the_retention_check(
         assert store.cursor().floor == stripe_emulator.clock.now() - LOOKBACK
     later = create_customer()
     assert customers(turns(instance(), 1)) == [later]
+
+    # No triggerer for 31 days is a real gap: the poll fails (logged) and saves nothing.
+    saved = store.cursor()
+    stripe_emulator.clock.advance(31 * DAY)
+    store.writes = 0
+    assert turns(instance(), 1) == []
+    assert (store.writes, store.cursor()) == (0, saved)
