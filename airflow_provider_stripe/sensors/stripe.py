@@ -324,6 +324,8 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     task's XCom ``stripe_cursor`` and read back by the next run (per map index). Charges sharing
     one ``created`` second, charges that show up in Stripe's list late (within ``lookback``) and
     backlogs larger than a page are all delivered; a retried or cleared run re-delivers its batch.
+    A run that ends without delivering (its ``timeout``, a ``soft_fail`` skip) stores how far it
+    looked, so the next run neither lists a settled burst again nor misses what came in between.
 
     :param stripe_conn_id: the Stripe connection.
     :param stripe_account: watch this connected account (``acct_...``, Stripe Connect), sent as
