@@ -262,6 +262,7 @@ class TaskInstanceStandIn:
     def __init__(self, task_id: str = "new_charges") -> None:
         self.task_id = task_id
         self.map_index = -1
+        self.run_id = "run_1"  # a sensor reads its cursor from XCom again in another run
         self.try_number = 1
         self.xcoms: dict[str, Any] = {}
 

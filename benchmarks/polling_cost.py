@@ -17,8 +17,13 @@ Two sensors watch the same charges:
 - *burst older than the lookback*: a second sensor starts once Stripe's clock is past the lookback,
   delivers the same backlog, and pokes once more idle.
 
+Then *idle runs after a burst* (issue 21): a sensor delivers a 1,000-charge burst, Stripe's clock
+moves past the lookback, and three runs of 5 idle pokes each end without delivering (their
+timeout); each run reads the cursor the run before it saved.
+
 Bounds checked (issue 12): delivering N costs at most 2 x ceil(N/100) + (number of runs) requests,
-and an idle poke after a burst older than the lookback costs 1 request.
+and an idle poke after a burst older than the lookback costs 1 request. Issue 21: only the first
+idle run after the burst lists it (its pages once), every later one costs a request a poke.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ PER_SECOND = 100
 MAX_BATCH = 100
 PAGE = 100
 LOOKBACK_SECONDS = 300
+IDLE_BURST = 1_000
+IDLE_RUNS = 3
+POKES_PER_RUN = 5
 
 
 @dataclass
@@ -132,6 +140,26 @@ def scenario(emulator: Any, backlog: int) -> Outcome:
     return Outcome(backlog, fresh_drain, fresh_idle, relisting, fresh_idle_after, aged_drain, aged_idle)
 
 
+def idle_runs_after_a_burst(emulator: Any) -> list[int]:
+    """List requests of each of :data:`IDLE_RUNS` runs of :data:`POKES_PER_RUN` idle pokes, after a
+    run delivered an :data:`IDLE_BURST`-charge burst and Stripe's clock moved past the lookback."""
+    emulator.reset()
+    emulator.clock.freeze()
+    start = emulator.clock.now()
+    for made in range(0, IDLE_BURST, PER_SECOND):
+        emulator.clock.advance(1)
+        create_charges(emulator.base_url, emulator.api_key, min(PER_SECOND, IDLE_BURST - made), threads=1)
+    emulator.clock.advance(1)
+    poker = Poker(emulator, start)
+    poker.drain(IDLE_BURST)
+    emulator.clock.advance(LOOKBACK_SECONDS + 1)
+    costs = []
+    for run in range(IDLE_RUNS):
+        poker.ti.run_id = f"idle_{run + 1}"  # a new run: the sensor starts from the stored cursor
+        costs.append(sum(poker.idle(IDLE_BURST) for _ in range(POKES_PER_RUN)))
+    return costs
+
+
 DRAIN_COLUMNS = [
     "new charges N",
     "1st poke",
@@ -168,6 +196,7 @@ def main() -> None:
     with StripeEmulator() as emulator, stdout_to_file():
         os.environ["AIRFLOW_CONN_STRIPE_DEFAULT"] = emulator.connection_json()
         outcomes = [scenario(emulator, backlog) for backlog in backlogs]
+        idle_runs = idle_runs_after_a_burst(emulator)
 
     report.table(
         [*DRAIN_COLUMNS, "1st poke once past the lookback", "idle poke after that", "seconds to deliver all"],
@@ -188,6 +217,13 @@ def main() -> None:
         [drain_row(o.backlog, o.aged, o.aged_idle) for o in outcomes],
         caption=f"Burst older than the lookback ({LOOKBACK_SECONDS} s by Stripe's clock) when a new "
         "sensor delivers it.",
+    )
+    report.table(
+        ["idle run after the burst", "pokes", "list requests"],
+        [[run, POKES_PER_RUN, sent] for run, sent in enumerate(idle_runs, start=1)],
+        caption=f"Idle sensor runs after a {IDLE_BURST:,}-charge burst (delivered by an earlier run, now "
+        f"older than the {LOOKBACK_SECONDS} s lookback): each run of {POKES_PER_RUN} pokes ends "
+        "without delivering (its timeout) and saves how far it looked for the next.",
     )
     idle = next(o for o in outcomes if o.backlog == 0)
     report.table(
@@ -220,6 +256,11 @@ def main() -> None:
         + "; fresh burst, once past the lookback: "
         + ", ".join(f"N={o.backlog:,}: {o.fresh_idle_after}" for o in outcomes),
     )
+    report.verdict(
+        f"every idle run after the first costs a request a poke ({POKES_PER_RUN})",
+        all(sent == POKES_PER_RUN for sent in idle_runs[1:]),
+        ", ".join(f"run {run}: {sent}" for run, sent in enumerate(idle_runs, start=1)),
+    )
     report.notes += [
         "The first poke lists from the cursor's floor, newest first, down to the oldest news: "
         "ceil(N/100) requests. While a batch comes out full, each next run walks toward newer charges "
@@ -234,6 +275,11 @@ def main() -> None:
         "The cursor remembers at most 5,000 delivered ids; beyond that it narrows its window (oldest "
         "seconds first), which is why a 10,000 burst costs 50 requests per listing, not 100.",
         "Memory stays at one page plus one batch whatever N is (see memory.py).",
+        "A run that ends without delivering (timeout, soft fail) saves its cursor's progress (the floor "
+        "on Stripe's clock, the ids it still keeps) in its stripe_cursor XCom, so the next run does "
+        "not list a settled burst again. Before issue 21, every idle run after this burst cost 15 "
+        "requests for 5 pokes (a walk, the burst's 10 pages, then a request for each other poke), "
+        "until a run delivered something.",
     ]
     report.print()
 

@@ -18,6 +18,10 @@ MAX_REMEMBERED_IDS = 5000
 #: up, so that a downgrade reads it too. Version 2 adds the position of an unfinished backlog walk.
 _CAUGHT_UP_VERSION = 1
 _WALKING_VERSION = 2
+#: A cursor learned by polls that delivered nothing is saved again once its floor has moved this far
+#: on Stripe's clock (or sooner, when the ids it keeps change): a write an hour at most for a quiet
+#: watch, and a stored floor never more than an hour behind (Stripe keeps events 30 days).
+SAVE_FLOOR_EVERY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,22 @@ class Cursor:
             floor=floor,
             delivered={obj_id: created for obj_id, created in delivered.items() if created >= floor},
             walk_from=None if walk_from is None else str(walk_from["id"]),
+        )
+
+    def worth_saving(self, saved: Cursor | None) -> bool:
+        """Whether this cursor, learned by polls that delivered nothing, is worth storing over ``saved``.
+
+        What the next run lists is set by the ids the cursor keeps and the walk's position: when
+        either changed (the floor passed a settled burst), it is. Otherwise only the floor moved,
+        and it is saved once that is :data:`SAVE_FLOOR_EVERY_SECONDS` ahead of the stored one.
+
+        :param saved: the cursor stored now, or None when nothing is stored yet.
+        """
+        return (
+            saved is None
+            or self.walk_from != saved.walk_from
+            or self.delivered.keys() != saved.delivered.keys()
+            or self.floor >= saved.floor + SAVE_FLOOR_EVERY_SECONDS
         )
 
     def to_json(self) -> str:

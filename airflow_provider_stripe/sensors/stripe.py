@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
 
 from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeError, StripeValidationError
@@ -42,6 +49,21 @@ POKE_INTERVAL = number(
 
 #: The templated parameters every Stripe sensor has, after its filters.
 _SENSOR_TEMPLATE_FIELDS = ("start_from", "stripe_account")
+#: A deferred sensor's trigger ends itself at the sensor's timeout, handing back its cursor; Airflow's
+#: own deferral timeout, this much later, only backs it up (a trigger that never answered).
+_DEFERRAL_TIMEOUT_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """What the pokes of one task try learned: the cursor the next poke polls from; the one the next
+    run would read from XCom (None: unknown, or nothing stored); the one in the run's task state
+    store (reschedule mode on Airflow 3.3+; None: nothing there)."""
+
+    of_try: tuple[Any, ...]
+    cursor: Cursor
+    in_xcom: Cursor | None
+    in_run: Cursor | None = None
 
 
 class _StripeNewObjectsSensor(BaseSensorOperator):
@@ -80,7 +102,7 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         # The cursor the last poke left, for the next poke of the same try (poke mode): after an
         # idle poke too, its floor follows Stripe's clock, so the next poke does not list again
         # what this one listed.
-        self._moved_cursor: tuple[tuple[Any, ...], Cursor] | None = None
+        self._progress: _Progress | None = None
 
     def check_known_values(self) -> None:
         """Fail the DAG file at parse time for a value that is already wrong.
@@ -117,31 +139,36 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
         found = self.poke(context)
         if isinstance(found, PokeReturnValue):
             return found.xcom_value
+        timeout = timedelta(seconds=self.timeout) if self.timeout else None
         self.defer(
-            trigger=self._trigger(self.cursor(context)),
+            trigger=self._trigger(
+                self.cursor(context), end_at=time.time() + timeout.total_seconds() if timeout else None
+            ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+            timeout=timeout + _DEFERRAL_TIMEOUT_MARGIN if timeout else None,
         )
 
-    def _trigger(self, cursor: Cursor) -> BaseTrigger:
-        """The trigger that waits from ``cursor`` on the triggerer."""
+    def _trigger(self, cursor: Cursor, end_at: float | None) -> BaseTrigger:
+        """The trigger that waits from ``cursor`` on the triggerer, until ``end_at`` (epoch seconds)."""
         from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
 
         return StripeNewObjectsTrigger(
             path=self.watch.path,
             cursor=cursor.to_json(),
             filters=dict(self.watch.filters),
-            **self._polling_settings(),
+            **self._polling_settings(end_at),
         )
 
-    def _polling_settings(self) -> dict[str, Any]:
-        """What the trigger polls with (:class:`~airflow_provider_stripe.triggers.polls.PollsStripe`)."""
+    def _polling_settings(self, end_at: float | None) -> dict[str, Any]:
+        """What the trigger polls with (:class:`~airflow_provider_stripe.triggers.polls.PollsStripe`),
+        and until when."""
         return {
             "stripe_conn_id": self.stripe_conn_id,
             "stripe_account": connected_account(self.stripe_account),
             "max_batch": self.watch.max_batch,
             "lookback_seconds": self.watch.lookback_seconds,
             "poll_interval": self.poke_interval,
+            "end_at": end_at,
         }
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
@@ -153,19 +180,54 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
             self.log.warning("Stripe poll failed; the next poke tries again: %s", error)
             return False
         self.log.info(self.watch.describe(result, self.noun))
-        self._moved_cursor = (_try_of(context), result.cursor)
         if not result.objects:
+            self._keep_progress(context, result.cursor)
             return False
         return self._deliver(context, result)
+
+    def _keep_progress(self, context: Context, cursor: Cursor) -> None:
+        """Keep what polls that delivered nothing learned (the floor on Stripe's clock, the ids still
+        kept): in memory for this try's next poke, and in the ``stripe_cursor`` XCom when it is worth
+        a write (:meth:`Cursor.worth_saving`), so that a run that ends without delivering (timeout,
+        soft fail) leaves it to the next run. It never marks an object delivered, so a retry or a
+        clear, which wipes it with the run's XComs, only goes back to the previous run's cursor."""
+        progress = self._progress_of(context)
+        in_xcom, in_run = (progress.in_xcom, progress.in_run) if progress else (None, None)
+        if cursor.worth_saving(in_xcom):
+            context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=cursor.to_json())
+            in_xcom = cursor
+        run_state = self._run_state(context)
+        if run_state is not None and cursor.worth_saving(in_run):
+            run_state.set(CURSOR_XCOM_KEY, cursor.to_json())
+            in_run = cursor
+        self._progress = _Progress(_try_of(context), cursor, in_xcom, in_run)
+
+    def _run_state(self, context: Context) -> Any:
+        """Where reschedule mode keeps an idle poke's progress for the run's next poke: Airflow
+        clears a run's XComs each time it starts the task again, but not its task state store
+        (Airflow 3.3+; on older Airflow None, and each poke starts from the previous run's cursor)."""
+        return context.get("task_state_store") if self.reschedule else None
+
+    def _progress_of(self, context: Context) -> _Progress | None:
+        """This try's progress; an earlier try's (a retry in the same process) does not count."""
+        progress = self._progress
+        return progress if progress is not None and progress.of_try == _try_of(context) else None
 
     def _poll(self, cursor: Cursor) -> PollResult:
         """One poll from ``cursor`` through the hook."""
         return run_poll(self.watch.poll(cursor), partial(self.hook.list_page, self.path))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """Resume after the trigger fired: store its cursor and return its objects."""
+        """Resume after the trigger fired: store its cursor and return its objects; or, when it
+        reached the sensor's timeout, store how far it looked and time out."""
         from airflow_provider_stripe.triggers.stripe import error_from_event
 
+        if event.get("status") == "timeout":
+            # Airflow's resume_execution turns it into a skip under soft_fail / never_fail.
+            self._keep_progress(context, Cursor.from_json(event["cursor"]))
+            raise AirflowSensorTimeout(
+                f"Sensor has timed out: nothing new in {self.timeout} s; how far it looked is saved."
+            )
         if event.get("status") != "success":
             raise error_from_event(event)
         result = PollResult(objects=event["objects"], cursor=Cursor.from_json(event["cursor"]), pages=0)
@@ -179,20 +241,34 @@ class _StripeNewObjectsSensor(BaseSensorOperator):
 
     def _deliver(self, context: Context, result: PollResult) -> PokeReturnValue:
         context["ti"].xcom_push(key=CURSOR_XCOM_KEY, value=result.cursor.to_json())
+        progress = self._progress_of(context)
+        in_run = progress.in_run if progress is not None else None
+        self._progress = _Progress(_try_of(context), result.cursor, result.cursor, in_run)
         return PokeReturnValue(is_done=True, xcom_value=result.objects)
 
     def cursor(self, context: Context) -> Cursor:
-        """The cursor an earlier poke of this try left, else the one the latest earlier run of this
-        task (same map index) left, else the start."""
-        if self._moved_cursor is not None and self._moved_cursor[0] == _try_of(context):
-            return self._moved_cursor[1]
+        """The cursor an earlier poke of this try left, else (reschedule mode, Airflow 3.3+) the one
+        an earlier poke of this run kept, else the one the latest earlier run of this task (same map
+        index) left, else the start."""
+        progress = self._progress_of(context)
+        if progress is not None:
+            return progress.cursor
+        run_state = self._run_state(context)
+        kept = run_state.get(CURSOR_XCOM_KEY) if run_state is not None else None
+        if kept:
+            # An earlier poke of this run (before a reschedule) got this far without delivering.
+            cursor = Cursor.from_json(kept)
+            self._progress = _Progress(_try_of(context), cursor, in_xcom=None, in_run=cursor)
+            return cursor
         ti = context["ti"]
         stored = ti.xcom_pull(
             task_ids=ti.task_id, key=CURSOR_XCOM_KEY, include_prior_dates=True, map_indexes=ti.map_index
         )
-        if stored:
-            return Cursor.from_json(stored)
-        return Cursor.starting_at(self._start(context))
+        if not stored:
+            return Cursor.starting_at(self._start(context))
+        cursor = Cursor.from_json(stored)
+        self._progress = _Progress(_try_of(context), cursor, in_xcom=cursor)
+        return cursor
 
     def _start(self, context: Context) -> int:
         """Epoch seconds from which objects count as new when there is no cursor yet."""
@@ -248,6 +324,8 @@ class StripeNewChargeSensor(_StripeNewObjectsSensor):
     task's XCom ``stripe_cursor`` and read back by the next run (per map index). Charges sharing
     one ``created`` second, charges that show up in Stripe's list late (within ``lookback``) and
     backlogs larger than a page are all delivered; a retried or cleared run re-delivers its batch.
+    A run that ends without delivering (its ``timeout``, a ``soft_fail`` skip) stores how far it
+    looked, so the next run neither lists a settled burst again nor misses what came in between.
 
     :param stripe_conn_id: the Stripe connection.
     :param stripe_account: watch this connected account (``acct_...``, Stripe Connect), sent as
@@ -348,12 +426,12 @@ class StripeNewEventSensor(_StripeNewObjectsSensor):
     def _poll(self, cursor: Cursor) -> PollResult:
         return run_event_poll(self.events.poll(cursor), self.hook.list_page)
 
-    def _trigger(self, cursor: Cursor) -> BaseTrigger:
+    def _trigger(self, cursor: Cursor, end_at: float | None) -> BaseTrigger:
         from airflow_provider_stripe.triggers.stripe import StripeNewEventsTrigger
 
         return StripeNewEventsTrigger(
             cursor=cursor.to_json(),
             event_types=self.event_types,
             refetch=self.refetch,
-            **self._polling_settings(),
+            **self._polling_settings(end_at),
         )

@@ -42,31 +42,48 @@ __all__ = [
 class StripeNewObjectsTrigger(PollsStripe, BaseTrigger):
     """Poll a Stripe list on the triggerer until something new shows up; holds no worker slot.
 
-    Fires one event: ``{"status": "success", "objects": [...oldest first...], "cursor": "<json>"}``
-    or ``{"status": "error", "error_class": ..., "message": ..., ...}`` for a failure that waiting
-    cannot fix. Transient failures are logged and polled through. The key is not in the payload:
-    the trigger looks the connection up by id on the triggerer.
+    Fires one event: ``{"status": "success", "objects": [...oldest first...], "cursor": "<json>"}``,
+    ``{"status": "timeout", "cursor": "<json>"}`` when ``end_at`` passes with nothing new (the
+    cursor its idle polls moved, for the sensor to save), or ``{"status": "error", "error_class":
+    ..., "message": ..., ...}`` for a failure that waiting cannot fix. Transient failures are logged
+    and polled through. The key is not in the payload: the trigger looks the connection up by id
+    on the triggerer.
 
     :param path: ``/v1/charges`` or ``/v1/refunds``.
     :param cursor: the sensor's cursor, as JSON.
     :param filters: list filters (``customer``; ``charge`` / ``payment_intent``).
+    :param end_at: epoch seconds (the sensor's timeout) after which it stops polling and fires the
+        timeout event; None to poll until something is new.
 
     The connection, connected account and polling settings are
     :class:`~airflow_provider_stripe.triggers.polls.PollsStripe`'s.
     """
 
     def __init__(
-        self, *, path: str, cursor: str, filters: Mapping[str, Any] | None = None, **settings: Any
+        self,
+        *,
+        path: str,
+        cursor: str,
+        filters: Mapping[str, Any] | None = None,
+        end_at: float | None = None,
+        **settings: Any,
     ) -> None:
         super().__init__(**settings)
         self.path = path
         self.cursor = cursor
         self.filters = dict(filters or {})
+        self.end_at = end_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
-            {"path": self.path, "cursor": self.cursor, "filters": self.filters, **self._polling_settings()},
+            {
+                "path": self.path,
+                "cursor": self.cursor,
+                "filters": self.filters,
+                "end_at": self.end_at,
+                **self._polling_settings(),
+            },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -102,7 +119,14 @@ class StripeNewObjectsTrigger(PollsStripe, BaseTrigger):
                             }
                         )
                         return
-                await asyncio.sleep(max(0.0, started + self.poll_interval - time.monotonic()))
+                wait = max(0.0, started + self.poll_interval - time.monotonic())
+                if self.end_at is not None and time.time() + wait >= self.end_at:
+                    # The sensor's timeout: hand back what the idle polls learned instead of being
+                    # cancelled with it, so that the next run does not list it again.
+                    await asyncio.sleep(max(0.0, self.end_at - time.time()))
+                    yield TriggerEvent({"status": "timeout", "cursor": cursor.to_json()})
+                    return
+                await asyncio.sleep(wait)
         finally:
             await hook.aclose()
 

@@ -46,17 +46,19 @@ def _require_event_triggers() -> None:
 class _PollTurn:
     """One turn of an event trigger's poll loop, passed from :class:`_PollTurns` to the trigger and back.
 
-    A turn that found news carries ``save_cursor``; it is awaited only once the turn comes back
-    through :meth:`_PollTurns.advance`, which the triggerer does after the turn's event is stored.
+    A turn that found news, or an idle one whose cursor is worth a write, carries ``save_cursor``;
+    it is awaited only once the turn comes back through :meth:`_PollTurns.advance`, which the
+    triggerer does in turn order, after the turn's event (if any) is stored.
     """
 
     def __init__(self) -> None:
         self.polled = asyncio.Event()
+        self.found_news = False
         self.save_cursor: Callable[[], Awaitable[None]] | None = None
 
     async def pause(self, poll_interval: float) -> None:
         """Wait before the next turn; after news, look again at once (a backlog comes a batch a time)."""
-        if self.save_cursor is None:
+        if not self.found_news:
             await asyncio.sleep(poll_interval)
 
 
@@ -138,7 +140,7 @@ class _StripeNewObjectsEventTrigger(PollsStripe, _EventTriggerBase):
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         """Poll once per turn; a turn that finds news yields their event and carries the new cursor."""
         store = self._state_store()
-        cursor = await self._load_cursor(store)
+        cursor = saved = await self._load_cursor(store)
         hook = self._hook()
         try:
             async for turn in shared_stream:
@@ -146,14 +148,18 @@ class _StripeNewObjectsEventTrigger(PollsStripe, _EventTriggerBase):
                     result = await self._poll(hook, cursor)
                     if result is not None and result.objects:
                         self.log.info(self.watch.describe(result, "objects"))
+                        turn.found_news = True
                         yield TriggerEvent({"objects": result.objects})
-                        # Armed only once the triggerer asks for more, i.e. has queued the event
-                        # to be stored: a trigger cancelled at the yield dropped the event, and
-                        # Airflow still advances a turn whose subscriber left.
+                    if result is not None and (result.objects or result.cursor.worth_saving(saved)):
+                        # With news, armed only once the triggerer asks for more, i.e. has queued
+                        # the event to be stored: a trigger cancelled at the yield dropped the event,
+                        # and Airflow still advances a turn whose subscriber left. Idle polls move
+                        # the floor with Stripe's clock; it is saved when the ids it keeps change
+                        # (a burst settled) or an hour on, through the same turn order, so a restart
+                        # does not list a settled burst again and a quiet feed never ages out.
                         turn.save_cursor = partial(store.aset, EVENT_CURSOR_KEY, result.cursor.to_json())
+                        saved = result.cursor
                     if result is not None:
-                        # Idle polls move the cursor in memory (the floor follows Stripe's clock);
-                        # it is saved with the next batch.
                         cursor = result.cursor
                 finally:
                     turn.polled.set()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from airflow_provider_stripe.exceptions import StripeValidationError
-from airflow_provider_stripe.polling.cursor import MAX_REMEMBERED_IDS, Cursor
+from airflow_provider_stripe.polling.cursor import MAX_REMEMBERED_IDS, SAVE_FLOOR_EVERY_SECONDS, Cursor
 
 
 def objs(*pairs: tuple[str, int]) -> list[dict[str, object]]:
@@ -119,3 +119,17 @@ def test_ids_from_the_walk_position_on_are_never_dropped() -> None:
     cursor = Cursor.starting_at(0).after(burst, floor=0, walk_from={"id": "x0", "created": 100})
     assert cursor.floor == 0
     assert len(cursor.delivered) == MAX_REMEMBERED_IDS + 30
+
+
+def test_an_idle_cursor_is_worth_saving_when_what_the_next_poll_lists_changes() -> None:
+    """Idle polls only raise the floor; a write is due when that drops kept ids (a burst settled),
+    ends a walk, or has moved the floor an hour since the stored cursor (issue 21)."""
+    stored = Cursor.starting_at(1000).after(objs(("a", 1001), ("b", 1002)), floor=1000, walk_from=None)
+    assert Cursor.starting_at(1000).worth_saving(None)  # nothing stored yet: "now" is pinned
+    assert not stored.after([], floor=1001, walk_from=None).worth_saving(stored)  # keeps a and b
+    assert stored.after([], floor=1002, walk_from=None).worth_saving(stored)  # a dropped
+    quiet = Cursor.starting_at(1000)
+    assert not quiet.after([], floor=1000 + SAVE_FLOOR_EVERY_SECONDS - 1, walk_from=None).worth_saving(quiet)
+    assert quiet.after([], floor=1000 + SAVE_FLOOR_EVERY_SECONDS, walk_from=None).worth_saving(quiet)
+    walking = stored.after(objs(("c", 1002)), floor=1000, walk_from={"id": "c", "created": 1002})
+    assert walking.after([], floor=1000, walk_from=None).worth_saving(walking)

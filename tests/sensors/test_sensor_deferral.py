@@ -184,3 +184,38 @@ def test_blank_start_from_means_now(blank: str | None) -> None:
     cursor = sensor.cursor(context_for(TaskInstanceStandIn()))
     assert before <= cursor.watermark <= int(time.time())
     assert cursor.floor == cursor.watermark
+
+
+def test_at_the_sensors_timeout_the_trigger_hands_back_how_far_it_looked(stripe_env: StripeEmulator) -> None:
+    """Instead of being cancelled by Airflow's deferral timeout (and its progress with it), the
+    trigger stops at the sensor's timeout with its cursor; execute_complete saves it and times out."""
+    from airflow.providers.common.compat.sdk import AirflowSensorTimeout
+
+    start = int(stripe_env.clock.now())
+    stripe_env.clock.advance(1)
+    settled = create_charges(stripe_env, 2)
+    old = Cursor.starting_at(start).after(
+        [{"id": obj_id, "created": start + 1} for obj_id in settled], floor=start, walk_from=None
+    )
+    stripe_env.clock.advance(600)  # the charges are older than the lookback: the floor passes them
+    sensor = StripeNewChargeSensor(task_id="new", start_from=start, deferrable=True, timeout=0.3)
+    ti = TaskInstanceStandIn(prior_cursor=old.to_json())
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context_for(ti))
+    assert deferred.value.timeout is not None
+    assert deferred.value.timeout.total_seconds() > 0.3
+    _, kwargs = deferred.value.trigger.serialize()
+    assert 0 < kwargs["end_at"] - time.time() <= 0.3
+
+    stripe_env.clear_log()
+    event = first_event(StripeNewObjectsTrigger(**{**kwargs, "poll_interval": 0.05}))
+    assert event["status"] == "timeout"
+    assert stripe_env.count() >= 1
+    moved = Cursor.from_json(event["cursor"])
+    assert moved.floor == int(stripe_env.clock.now()) - 300
+    assert moved.delivered == {}
+
+    ti.pushed.clear()
+    with pytest.raises(AirflowSensorTimeout, match="timed out"):
+        StripeNewChargeSensor(task_id="new", deferrable=True).execute_complete(context_for(ti), event)
+    assert Cursor.from_json(ti.pushed[CURSOR_XCOM_KEY]) == moved
