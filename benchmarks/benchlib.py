@@ -169,8 +169,12 @@ class EmulatorProcess:
     as Stripe's servers would be. Use as a context manager; the child is killed on exit.
     """
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(
+        self, python: str = sys.executable, *, flags: Sequence[str] = ("--rate-limit", "none")
+    ) -> None:
         self._python = python
+        #: The command's settings; by default no rate limit: most benchmarks measure something else.
+        self._flags = list(flags)
         self._process: subprocess.Popen[str] | None = None
         self.base_url = ""
         self.api_key = ""
@@ -178,7 +182,16 @@ class EmulatorProcess:
     def __enter__(self) -> EmulatorProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
-            [self._python, "-m", "airflow_provider_stripe.testing", "--host", "127.0.0.1", "--port", "0"],
+            [
+                self._python,
+                "-m",
+                "airflow_provider_stripe.testing",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                *self._flags,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -87,7 +87,7 @@ def main() -> None:
         ("100 events of 1 customer, refetch=True", True, 1, BATCH),
     ]
     results = []
-    with StripeEmulator() as emulator, stdout_to_file():
+    with StripeEmulator(rate_limit=None) as emulator, stdout_to_file():
         os.environ["AIRFLOW_CONN_STRIPE_DEFAULT"] = emulator.connection_json()
         for label, refetch, customers, updates_each in rows:
             start = seed(emulator, customers, updates_each)

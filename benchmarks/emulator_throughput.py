@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     count: int = args.count
 
-    with StripeEmulator() as emulator:
+    with StripeEmulator(rate_limit=None) as emulator:
         started = time.perf_counter()
         with requests.Session() as session:
             session.auth = (emulator.api_key, "")

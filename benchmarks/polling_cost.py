@@ -193,7 +193,7 @@ def main() -> None:
     from airflow_provider_stripe.testing import StripeEmulator
 
     report = Report("Polling cost: API requests of StripeNewChargeSensor to deliver a backlog, and idle")
-    with StripeEmulator() as emulator, stdout_to_file():
+    with StripeEmulator(rate_limit=None) as emulator, stdout_to_file():
         os.environ["AIRFLOW_CONN_STRIPE_DEFAULT"] = emulator.connection_json()
         outcomes = [scenario(emulator, backlog) for backlog in backlogs]
         idle_runs = idle_runs_after_a_burst(emulator)

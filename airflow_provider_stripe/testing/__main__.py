@@ -14,6 +14,20 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_stripe.testing.emulator import StripeEmulator
+from airflow_provider_stripe.testing.ratelimit import LIVE_PER_SECOND, SANDBOX_PER_SECOND
+
+
+def _per_second(text: str) -> int | None:
+    """A ``--rate-limit`` value: a whole number >= 1, or ``none`` for no limit."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 or 'none', got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,6 +41,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--api-key", default=None, help="test secret key to accept (default: a random sk_test_ key)"
     )
+    parser.add_argument(
+        "--rate-limit",
+        type=_per_second,
+        default=SANDBOX_PER_SECOND,
+        metavar="N|none",
+        help="test-mode requests a second (reads and writes each) before Stripe's 429, as a Stripe "
+        "sandbox; 'none' lifts it (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--live-rate-limit",
+        type=_per_second,
+        default=LIVE_PER_SECOND,
+        metavar="N|none",
+        help="the same for live-mode keys (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds added to every answer, as Stripe's round trip (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -36,11 +72,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    with StripeEmulator(args.host, args.port, api_key=args.api_key) as emulator:
+    emulator = StripeEmulator(
+        args.host,
+        args.port,
+        api_key=args.api_key,
+        rate_limit=args.rate_limit,
+        live_rate_limit=args.live_rate_limit,
+        latency=args.latency,
+    )
+    with emulator:
         ((env_name, env_value),) = emulator.env().items()
         print(f"Stripe emulator listening on {emulator.base_url}", flush=True)
         print(f"Test API key: {emulator.api_key}", flush=True)
         print(f"export {env_name}={shlex.quote(env_value)}", flush=True)
+        print(
+            f"Rate limits (requests a second, test / live): {args.rate_limit} / {args.live_rate_limit}",
+            flush=True,
+        )
         while not stopping.wait(0.5):
             pass
     return 0

@@ -90,12 +90,16 @@ def unrecognized_url(method: str, path: str) -> StripeAPIError:
     )
 
 
-def rate_limited() -> StripeAPIError:
+def rate_limited(reason: str = "global-rate") -> StripeAPIError:
+    """Stripe's 429: an ``invalid_request_error`` with code ``rate_limit`` and the message
+    of https://docs.stripe.com/error-codes#rate-limit, plus the ``Stripe-Rate-Limited-Reason`` header
+    (https://docs.stripe.com/rate-limits: ``global-rate``, ``global-concurrency``, ``endpoint-rate``,
+    ``endpoint-concurrency`` or ``resource-specific``)."""
     return StripeAPIError(
         429,
         "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.",
-        type="rate_limit_error",
         code="rate_limit",
+        headers={"Stripe-Rate-Limited-Reason": reason},
     )
 
 

@@ -1,4 +1,4 @@
-"""Injected failures: the next N requests fail (an HTTP error or a dropped connection), and a rate limit.
+"""Injected failures: the next N requests fail (an HTTP error or a dropped connection).
 
 A fault can strike before the request is handled (nothing happens on the "server") or after it
 (``after_handler``: the object is created, then the response is lost), which is the case a client's
@@ -7,7 +7,6 @@ idempotent retry exists for.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Literal
@@ -67,28 +66,3 @@ class FaultQueue:
 
     def clear(self) -> None:
         self._pending.clear()
-
-
-class RateLimiter:
-    """At most ``per_second`` requests in any sliding second of real time; None means no limit."""
-
-    def __init__(self) -> None:
-        self.per_second: int | None = None
-        self._admitted: deque[float] = deque()
-
-    def set(self, per_second: int | None) -> None:
-        if per_second is not None and per_second < 1:
-            raise ValueError("per_second must be >= 1 or None")
-        self.per_second = per_second
-        self._admitted.clear()
-
-    def admit(self) -> bool:
-        if self.per_second is None:
-            return True
-        now = time.monotonic()
-        while self._admitted and self._admitted[0] <= now - 1.0:
-            self._admitted.popleft()
-        if len(self._admitted) >= self.per_second:
-            return False
-        self._admitted.append(now)
-        return True

@@ -3,7 +3,9 @@
 Fixtures:
 
 - ``stripe_emulator``: a fresh, started :class:`~airflow_provider_stripe.testing.StripeEmulator`,
-  stopped after the test.
+  stopped after the test. It limits requests as a Stripe sandbox does (25 a second, 429 above), so a
+  test sees what production sees; a test about something else can lift it with
+  ``stripe_emulator.rate_limit(None)`` (or a conftest fixture of the same name that does).
 - ``stripe_connection``: sets ``AIRFLOW_CONN_STRIPE_DEFAULT`` to that emulator and yields the conn id
   ``"stripe_default"``.
 

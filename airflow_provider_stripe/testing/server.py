@@ -100,6 +100,11 @@ class Admitted:
         return (self.account_id, self.key.livemode)
 
 
+def _livemode(incoming: Incoming) -> bool:
+    """The mode a request counts against, from its key's prefix (before the key is checked)."""
+    return "_live_" in (key_from_header(incoming.headers.get("Authorization")) or "")
+
+
 def _json(payload: Mapping[str, Any]) -> bytes:
     # Compact: Stripe pretty-prints, but ``indent`` would bypass the C encoder and cost ~4x per page.
     return json.dumps(payload).encode()
@@ -126,7 +131,7 @@ class StripeServer:
             admission: Admitted | Outcome
             if fault is not None and not fault.after_handler:
                 admission = self._fault(fault, incoming)
-            elif not state.rate_limiter.admit():
+            elif not state.rate_limiter.admit(_livemode(incoming), incoming.method):
                 admission = self._error(rate_limited(), incoming)
             else:
                 admission = self._guarded(incoming, lambda: self._admit(endpoint, incoming))

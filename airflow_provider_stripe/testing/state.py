@@ -11,16 +11,24 @@ import threading
 
 from airflow_provider_stripe.testing.auth import KeyRing
 from airflow_provider_stripe.testing.clock import Clock
-from airflow_provider_stripe.testing.faults import FaultQueue, RateLimiter
+from airflow_provider_stripe.testing.faults import FaultQueue
 from airflow_provider_stripe.testing.idempotency import IdempotencyCache
 from airflow_provider_stripe.testing.ids import new_id
+from airflow_provider_stripe.testing.ratelimit import LIVE_PER_SECOND, SANDBOX_PER_SECOND, RateLimiter
 from airflow_provider_stripe.testing.requestlog import RequestLog
 from airflow_provider_stripe.testing.settlement import AccountSettings
 from airflow_provider_stripe.testing.store import ObjectStore
 
 
 class EmulatorState:
-    def __init__(self, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        rate_limit: int | None = SANDBOX_PER_SECOND,
+        live_rate_limit: int | None = LIVE_PER_SECOND,
+        latency: float = 0.0,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = Clock()
         self.keys = KeyRing(api_key)
@@ -29,21 +37,23 @@ class EmulatorState:
         self.store = ObjectStore()
         self.idempotency = IdempotencyCache()
         self.faults = FaultQueue()
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(rate_limit, live_rate_limit)
+        #: What :meth:`reset` goes back to: the limits and latency the emulator was started with.
+        self._started_with = (rate_limit, live_rate_limit, latency)
         self.visibility_delay = 0.0
-        self.latency = 0.0
+        self.latency = latency
         self.processing_time = 0.0
         self.settings = AccountSettings()
 
     def reset(self) -> None:
-        """Back to as-started, keeping the account and its API keys (connections stay valid)."""
+        """Back to as-started (limits and latency too), keeping the account and its API keys."""
         with self.lock:
             self.store = ObjectStore()
             self.idempotency.clear()
             self.faults.clear()
-            self.rate_limiter.set(None)
+            rate_limit, live_rate_limit, self.latency = self._started_with
+            self.rate_limiter.set(rate_limit, live_rate_limit)
             self.visibility_delay = 0.0
-            self.latency = 0.0
             self.processing_time = 0.0
             self.settings = AccountSettings()
             self.clock.reset()

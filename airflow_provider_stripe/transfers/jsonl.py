@@ -38,8 +38,9 @@ def checked_objects_per_part(count: Any) -> int:
     return count
 
 
-def part_name(index: int, fmt: str) -> str:
-    return f"{PART_PREFIX}{index:05d}.{fmt}"
+def part_name(index: int, fmt: str, series: str = "") -> str:
+    """``part-00000.jsonl``, or in a series (one slice of a window) ``part-00003-00000.jsonl``."""
+    return f"{PART_PREFIX}{series}{index:05d}.{fmt}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class PartWriter:
 
     :param open_part: opens a part file (by name) for binary writing in the destination folder.
     :param on_part: called with each finished part (progress logging).
+    :param series: a prefix for the part numbers (``"00003-"``), one per slice of a sliced export.
     """
 
     def __init__(
@@ -97,7 +99,9 @@ class PartWriter:
         fmt: str,
         objects_per_part: int,
         on_part: Callable[[Part], None] = lambda part: None,
+        series: str = "",
     ) -> None:
+        self._series = series
         self._open_part = open_part
         self._fmt = fmt
         self._objects_per_part = objects_per_part
@@ -107,7 +111,7 @@ class PartWriter:
 
     def write(self, obj: Mapping[str, Any]) -> None:
         if self._current is None:
-            name = part_name(len(self.parts), self._fmt)
+            name = part_name(len(self.parts), self._fmt, self._series)
             self._current = _OpenPart(name, self._open_part(name), self._fmt.endswith(".gz"))
         self._current.write(obj)
         if self._current.objects >= self._objects_per_part:

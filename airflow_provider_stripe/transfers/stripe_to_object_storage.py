@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -14,6 +14,7 @@ from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.poll import poll, run_poll
 from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
+from airflow_provider_stripe.transfers.backfill import CreatedRangeLister, PartSeries
 from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
 from airflow_provider_stripe.transfers.jsonl import (
     DEFAULT_OBJECTS_PER_PART,
@@ -22,6 +23,7 @@ from airflow_provider_stripe.transfers.jsonl import (
     PartWriter,
     checked_objects_per_part,
 )
+from airflow_provider_stripe.transfers.pacing import REQUESTS_PER_SECOND, budget
 from airflow_provider_stripe.transfers.resources import list_path
 from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
 from airflow_provider_stripe.validation import is_unrendered
@@ -50,6 +52,11 @@ class StripeToObjectStorageOperator(BaseOperator):
     With ``window="incremental"`` a run exports everything created since the previous successful
     run of this task (the sensors' cursor, XCom ``stripe_cursor``, one per map index).
 
+    A window with more than a page of objects is cut into ``created`` slices listed side by side,
+    paced to ``requests_per_second`` (default: Stripe's rate limit for the key's mode, 25 requests
+    a second in a sandbox, 100 live), slowing down when Stripe answers 429. Each slice writes its
+    own parts (``part-00003-00000.jsonl``...); the manifest lists them in the order of one walk.
+
     Objects are streamed page by page into ``part-00000.jsonl`` (or ``.jsonl.gz``)... with constant
     memory; ``manifest.json`` is written last and returned (XCom): parts with object counts, bytes
     and sha256, the window, the resource, the API version and the account. The destination is
@@ -65,6 +72,9 @@ class StripeToObjectStorageOperator(BaseOperator):
     :param window: ``data_interval`` (default) or ``incremental``.
     :param lookback: how late Stripe may list an object after its ``created`` (default 5 minutes).
     :param objects_per_part: the most objects in one part file (default 100,000).
+    :param requests_per_second: the export's share of the account's rate limit (default: Stripe's
+        limit for the key's mode). Exports that run at once should split the limit between them,
+        e.g. through an Airflow pool (see the exports guide).
     :param stripe_conn_id: the Stripe connection.
     :param stripe_account: a connected account (``acct_...``), sent as ``Stripe-Account``;
         overrides the connection's extra. (templated)
@@ -84,6 +94,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         window: str = "data_interval",
         lookback: timedelta | float = DEFAULT_LOOKBACK,
         objects_per_part: int = DEFAULT_OBJECTS_PER_PART,
+        requests_per_second: float | None = None,
         stripe_conn_id: str = "stripe_default",
         stripe_account: str | None = None,
         **kwargs: Any,
@@ -94,6 +105,8 @@ class StripeToObjectStorageOperator(BaseOperator):
         FORMAT.check("format", format)
         checked_objects_per_part(objects_per_part)
         lookback_seconds(lookback)
+        if requests_per_second is not None:
+            REQUESTS_PER_SECOND.check("requests_per_second", requests_per_second)
         if not is_unrendered(list_params):
             checked_list_params(list_params)
         if not is_unrendered(stripe_account):
@@ -109,6 +122,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         self.window = window
         self.lookback = lookback
         self.objects_per_part = objects_per_part
+        self.requests_per_second = requests_per_second
         self.stripe_conn_id = stripe_conn_id
         self.stripe_account = stripe_account
 
@@ -127,11 +141,8 @@ class StripeToObjectStorageOperator(BaseOperator):
             context.get("data_interval_start"), context.get("data_interval_end")
         )
         self._wait_until_listable(interval)
-        objects = self.hook.paginate(
-            list_path(self.resource), {**filters, "created": interval.created_filter()}
-        )
         window = {"kind": "data_interval", **_created_bounds(interval.created_gte, interval.created_lt)}
-        return self._export(objects, window)
+        return self._export(self._listed(filters, interval.created_gte, interval.created_lt), window)
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the wait for Stripe's clock: check it again, then export."""
@@ -163,7 +174,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         progress: dict[str, Cursor] = {"cursor": cursor}
         objects = self._news_since(filters, progress)
         window = {"kind": "incremental", "created_gte": cursor.floor}
-        manifest = self._export(objects, window)
+        manifest = self._export(_streamed(objects), window)
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
 
@@ -186,17 +197,34 @@ class StripeToObjectStorageOperator(BaseOperator):
             if len(result.objects) < _INCREMENTAL_BATCH:
                 return
 
-    def _export(self, objects: Iterable[StripeObject], window: Mapping[str, Any]) -> dict[str, Any]:
+    def _listed(self, filters: Mapping[str, Any], created_gte: int, created_lt: int) -> _Fill:
+        """Every object created in the range, listed in paced, concurrent slices."""
+
+        def fill(series: PartSeries) -> list[Part]:
+            lister = CreatedRangeLister(
+                self.hook,
+                list_path(self.resource),
+                filters,
+                requests_per_second=budget(self.requests_per_second, self.hook.settings.api_key.mode),
+                log=self.log,
+            )
+            return lister.export(created_gte, created_lt, series)
+
+        return fill
+
+    def _export(self, fill: _Fill, window: Mapping[str, Any]) -> dict[str, Any]:
         folder = self.path if isinstance(self.path, ObjectStoragePath) else ObjectStoragePath(self.path)
         destination = Destination(folder)
         destination.begin()
         self.log.info("Exporting Stripe %s (%s) to %s", self.resource, dict(window), folder)
-        with PartWriter(destination.open_part, self.format, self.objects_per_part, self._log_part) as writer:
-            for obj in objects:
-                writer.write(obj)
+        parts = fill(
+            lambda series: PartWriter(
+                destination.open_part, self.format, self.objects_per_part, self._log_part, series
+            )
+        )
         settings = self.hook.settings
         manifest = destination.complete(
-            writer.parts,
+            parts,
             {
                 "resource": self.resource,
                 "format": self.format,
@@ -210,7 +238,7 @@ class StripeToObjectStorageOperator(BaseOperator):
             "Exported %d %s in %d part(s), %d bytes; manifest written to %s",
             manifest["objects"],
             self.resource,
-            len(writer.parts),
+            len(parts),
             manifest["bytes"],
             folder,
         )
@@ -218,6 +246,22 @@ class StripeToObjectStorageOperator(BaseOperator):
 
     def _log_part(self, part: Part) -> None:
         self.log.info("Wrote %s: %d %s, %d bytes", part.name, part.objects, self.resource, part.bytes)
+
+
+#: Writes an export's parts, given how to open a part series, and returns them in order.
+_Fill = Callable[[PartSeries], list[Part]]
+
+
+def _streamed(objects: Iterable[StripeObject]) -> _Fill:
+    """Objects that come one by one (the incremental window's batches), into one part series."""
+
+    def fill(series: PartSeries) -> list[Part]:
+        with series("") as writer:
+            for obj in objects:
+                writer.write(obj)
+        return writer.parts
+
+    return fill
 
 
 def checked_list_params(list_params: Any) -> dict[str, Any]:

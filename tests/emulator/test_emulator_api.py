@@ -106,7 +106,7 @@ def test_knob_validation(stripe_emulator: StripeEmulator) -> None:
         stripe_emulator.latency = -0.1
     with pytest.raises(ValueError, match="status"):
         stripe_emulator.fail_next(1, status=302)
-    with pytest.raises(ValueError, match="per_second"):
+    with pytest.raises(ValueError, match="rate_limit"):
         stripe_emulator.rate_limit(0)
 
 

@@ -1,0 +1,85 @@
+"""An export's request budget: Stripe's documented rate limit for the key's mode, and the pacer that
+keeps the export's requests under it, slowing down when Stripe answers 429 anyway.
+
+Stripe allows 25 read requests a second in a sandbox (test mode) and 100 in live mode
+(https://docs.stripe.com/rate-limits). The limit is the account's, shared with everything else
+that uses the key, so the pacer aims a little under the budget, and halves its pace at each 429
+(``rate_limit``: another client is using the account's budget too), then recovers step by step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from airflow_provider_stripe.validation import number
+
+#: Stripe's documented read requests a second, by the key's mode.
+DOCUMENTED_READS_PER_SECOND = {"test": 25, "live": 100}
+#: The share of the budget the pacer aims at: the rest absorbs the jitter of requests in flight.
+HEADROOM = 0.95
+#: The most requests a second a budget may ask for (Stripe raises limits on request, not beyond this).
+MAX_REQUESTS_PER_SECOND = 1000
+#: The slowest the pacer goes after 429s: never stalls outright.
+MIN_REQUESTS_PER_SECOND = 0.5
+
+#: Checks ``requests_per_second`` (``REQUESTS_PER_SECOND.check("requests_per_second", value)``).
+REQUESTS_PER_SECOND = number(
+    0.1,
+    MAX_REQUESTS_PER_SECOND,
+    strings=False,
+    hint="the export's share of the account's rate limit; default: Stripe's limit for the key's mode",
+)
+
+
+def budget(requests_per_second: float | None, mode: str) -> float:
+    """The requests a second an export may use: the caller's, else Stripe's limit for ``mode``."""
+    if requests_per_second is None:
+        return float(DOCUMENTED_READS_PER_SECOND[mode])
+    checked: float = REQUESTS_PER_SECOND.check("requests_per_second", requests_per_second)
+    return checked
+
+
+class Pacer:
+    """Spaces the requests of all of an export's threads at most ``HEADROOM x budget`` a second.
+
+    :param per_second: the budget (requests a second).
+    :param clock: a monotonic clock in seconds; :param sleep: how to wait (both for tests).
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.target = per_second * HEADROOM
+        self.rate = self.target
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next = clock()
+        self.rate_limited = 0
+
+    def acquire(self) -> None:
+        """Wait for this request's turn."""
+        with self._lock:
+            now = self._clock()
+            turn = max(now, self._next)
+            self._next = turn + 1.0 / self.rate
+        if turn > now:
+            self._sleep(turn - now)
+
+    def succeeded(self) -> None:
+        """One request went through: creep back toward the target (about a second from half pace)."""
+        with self._lock:
+            self.rate = min(self.target, self.rate + self.target / max(1.0, self.rate))
+
+    def throttled(self) -> None:
+        """Stripe answered 429: halve the pace, and let the next turn wait a full new interval."""
+        with self._lock:
+            self.rate_limited += 1
+            self.rate = max(MIN_REQUESTS_PER_SECOND, self.rate / 2)
+            self._next = max(self._next, self._clock() + 1.0 / self.rate)

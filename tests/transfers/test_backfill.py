@@ -1,0 +1,179 @@
+"""A day of 10,000 charges exported by one task with default settings, at Stripe's rate limit.
+
+The emulator's limiter is ON here (these tests are about traffic): 25 requests a second as a Stripe
+sandbox (https://docs.stripe.com/rate-limits), 429 ``rate_limit`` above it, and every answer
+delayed as Stripe's list answers are (0.2 to 1 s). Faults are keyed to requests, never to time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
+from tests.dag_runs import run_dag
+from tests.transfers.conftest import export_dag, folder_bytes, read_lines
+
+D0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
+D1 = D0 + timedelta(days=1)
+CHARGES = 10_000
+LIMIT = 25
+DAILY = 'CronDataIntervalTimetable("@daily", timezone="UTC")'
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def seed_day(stripe: StripeEmulator, count: int = CHARGES) -> list[str]:
+    """``count`` charges spread evenly over the day D0, made fast (no HTTP)."""
+    start = int(D0.timestamp())
+    created = [start + index * 86_400 // count for index in range(count)]
+    return stripe.create_objects(
+        "/v1/charges", {"amount": 500, "currency": "usd", "source": "tok_visa"}, created
+    )
+
+
+def export_worker(path: str, **operator: Any) -> subprocess.Popen[str]:
+    """The export of the day D0 by one task with ``operator`` settings, in a worker process of its
+    own (as on an Airflow worker: the emulator, in this process, does not share its interpreter).
+    It prints the seconds the task took."""
+    arguments = ", ".join(f"{name}={value!r}" for name, value in operator.items())
+    script = (
+        "import time\n"
+        "from datetime import datetime, timezone\n"
+        "from airflow_provider_stripe.transfers.stripe_to_object_storage import (\n"
+        "    StripeToObjectStorageOperator as Export,\n"
+        ")\n"
+        f"operator = Export(task_id='export', resource='charges', path={path!r}, {arguments})\n"
+        "started = time.monotonic()\n"
+        f"operator.execute({{'data_interval_start': datetime.fromtimestamp({D0.timestamp()}, timezone.utc),"
+        f" 'data_interval_end': datetime.fromtimestamp({D1.timestamp()}, timezone.utc)}})\n"
+        "print('SECONDS', time.monotonic() - started)\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    return subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+
+
+def task_seconds(worker: subprocess.Popen[str]) -> float:
+    out, _ = worker.communicate(timeout=600)
+    assert worker.returncode == 0, out[-3000:]
+    return float(out.rsplit("SECONDS", 1)[1])
+
+
+def listing(stripe: StripeEmulator) -> list[Any]:
+    return [r for r in stripe.requests if r.method == "GET" and r.path == "/v1/charges"]
+
+
+def assert_exactly_once(folder: Path, ids: list[str]) -> None:
+    exported = [obj["id"] for obj in read_lines(folder)]
+    assert Counter(exported).most_common(1)[0][1] == 1
+    assert sorted(exported) == sorted(ids)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {child.name for child in folder.iterdir()} == {part["name"] for part in manifest["parts"]} | {
+        "manifest.json"
+    }
+
+
+def test_one_task_with_defaults_uses_the_rate_limit(stripe_env: StripeEmulator, tmp_path: Path) -> None:
+    ids = seed_day(stripe_env)
+    stripe_env.rate_limit(LIMIT)
+    stripe_env.latency = 0.2
+    elapsed = task_seconds(export_worker(f"file://{tmp_path}/"))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+
+    requests = listing(stripe_env)
+    answered = [r for r in requests if r.status == 200]
+    limited = [r for r in requests if r.status == 429]
+    assert manifest["objects"] == CHARGES
+    assert_exactly_once(tmp_path, ids)
+    assert len(answered) / elapsed >= 0.6 * LIMIT, (len(answered), elapsed)
+    assert CHARGES / elapsed >= 0.5 * LIMIT * 100, elapsed  # full pages: half the limit's objects
+    assert len(limited) <= 0.15 * len(requests)
+    assert len(manifest["parts"]) > 1  # sliced: one part series per slice
+
+
+def test_faults_mid_slice_and_a_rerun_are_exactly_once_and_byte_identical(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    ids = seed_day(stripe_env)
+    stripe_env.rate_limit(LIMIT)
+    stripe_env.latency = 0.2
+    dag = export_dag(
+        "backfill_faults",
+        DAILY,
+        resource="charges",
+        path=f"file://{tmp_path}/{{{{ data_interval_start | ds }}}}/",
+    )
+    # After the probe and a few pages: 500s, then dropped connections, in the middle of slices.
+    stripe_env.fail_next(3, status=500, after=20)
+    stripe_env.fail_next(2, status="drop", after=15)
+    result = run_dag(dag, D1)
+    assert result.task_states[("export", -1)] == "success"
+    statuses = Counter(r.status for r in listing(stripe_env))
+    assert statuses[500] == 3
+    assert statuses[0] == 2  # dropped
+    folder = tmp_path / D0.strftime("%Y-%m-%d")
+    assert_exactly_once(folder, ids)
+
+    before = folder_bytes(folder)
+    run_dag(dag, D1)
+    assert folder_bytes(folder) == before
+
+
+def test_a_worker_killed_mid_export_and_the_retry_leave_each_charge_once(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    ids = seed_day(stripe_env)
+    stripe_env.rate_limit(LIMIT)
+    stripe_env.latency = 0.2
+    path = f"file://{tmp_path}/"
+    worker = export_worker(path)
+    try:
+        deadline = time.monotonic() + 120
+        while len(listing(stripe_env)) < 40:  # killed after 40 list requests, wherever that is in time
+            assert worker.poll() is None, "the export ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait()
+    assert not (tmp_path / "manifest.json").exists()
+    assert any(child.name.startswith("part-") for child in tmp_path.iterdir())
+
+    operator = StripeToObjectStorageOperator(task_id="export", resource="charges", path=path)
+    manifest = operator.execute({"data_interval_start": D0, "data_interval_end": D1})  # type: ignore[arg-type]
+    assert manifest["objects"] == CHARGES
+    assert_exactly_once(tmp_path, ids)
+
+
+def test_a_lower_budget_is_kept_and_a_bad_one_is_refused_before_any_request(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    seed_day(stripe_env, 2_000)
+    stripe_env.rate_limit(LIMIT)
+    elapsed = task_seconds(export_worker(f"file://{tmp_path}/", requests_per_second=5))
+    requests = listing(stripe_env)
+    assert len(requests) > 10  # sliced
+    assert (len(requests) - 1) / elapsed <= 5  # the lookback check, then paced requests
+    assert all(r.status == 200 for r in requests)
+
+    stripe_env.clear_log()
+    from airflow_provider_stripe.exceptions import StripeValidationError
+
+    with pytest.raises(StripeValidationError, match="requests_per_second"):
+        StripeToObjectStorageOperator(
+            task_id="bad", resource="charges", path=f"file://{tmp_path}/", requests_per_second=0
+        )
+    assert stripe_env.requests == []
