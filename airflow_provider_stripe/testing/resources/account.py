@@ -12,7 +12,18 @@ from airflow_provider_stripe.testing.params import texts
 CREATED = 1_700_000_000
 
 
-def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
+def account_object(
+    account_id: str,
+    created: int,
+    *,
+    type: str = "standard",
+    controller: dict[str, Any] | None = None,
+    name: str | None = "Stripe Emulator",
+    email: str | None = "emulator@example.com",
+    country: str = "US",
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An ``account`` object: the platform's own (the defaults) or a connected account's."""
     requirements: dict[str, Any] = {
         "alternatives": [],
         "current_deadline": None,
@@ -24,11 +35,11 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
         "pending_verification": [],
     }
     return {
-        "id": ctx.account_id,
+        "id": account_id,
         "object": "account",
         "business_profile": {
             "mcc": None,
-            "name": "Stripe Emulator",
+            "name": name,
             "product_description": None,
             "support_address": None,
             "support_email": None,
@@ -39,29 +50,33 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
         "business_type": None,
         "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": True,
-        "controller": {"type": "account"},
-        "country": "US",
-        "created": CREATED,
+        "controller": controller or {"type": "account"},
+        "country": country,
+        "created": created,
         "default_currency": "usd",
         "details_submitted": True,
-        "email": "emulator@example.com",
-        "external_accounts": list_object([], False, f"/v1/accounts/{ctx.account_id}/external_accounts"),
+        "email": email,
+        "external_accounts": list_object([], False, f"/v1/accounts/{account_id}/external_accounts"),
         "future_requirements": requirements,
-        "metadata": {},
+        "metadata": metadata or {},
         "payouts_enabled": True,
         "requirements": dict(requirements),
         "settings": {
-            "dashboard": {"display_name": "Stripe Emulator", "timezone": "Etc/UTC"},
-            "payments": {"statement_descriptor": "STRIPE EMULATOR"},
+            "dashboard": {"display_name": name, "timezone": "Etc/UTC"},
+            "payments": {"statement_descriptor": None if name is None else name.upper()},
             "payouts": {
                 "debit_negative_balances": True,
                 "schedule": {"delay_days": 2, "interval": "daily"},
                 "statement_descriptor": None,
             },
         },
-        "tos_acceptance": {"date": CREATED, "ip": None, "user_agent": None},
-        "type": "standard",
+        "tos_acceptance": {"date": created, "ip": None, "user_agent": None},
+        "type": type,
     }
+
+
+def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
+    return account_object(ctx.account_id, CREATED)
 
 
 ENDPOINTS = (
