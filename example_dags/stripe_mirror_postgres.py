@@ -34,17 +34,13 @@ from contextlib import closing
 from typing import Any
 
 import pendulum
+from airflow.providers.common.compat.sdk import AirflowFailException, TaskGroup, get_current_context, task
 
 try:  # Airflow 3
-    from airflow.sdk import DAG, CronDataIntervalTimetable, TaskGroup, get_current_context, task
+    from airflow.sdk import DAG, CronDataIntervalTimetable
 except ImportError:  # Airflow 2.11
     from airflow import DAG
-    from airflow.decorators import task
-    from airflow.operators.python import get_current_context
     from airflow.timetables.interval import CronDataIntervalTimetable
-    from airflow.utils.task_group import TaskGroup
-
-from airflow.exceptions import AirflowFailException
 
 from airflow_provider_stripe.operators.stripe import StripeListConnectedAccountsOperator
 from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator

@@ -27,6 +27,7 @@ AIRFLOW_PACKAGE = Path(airflow.__file__).resolve().parent
 
 SENSOR_AND_SCHEDULE_DAGS = {"stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"}
 EXPORT_DAGS = {"stripe_export_nightly"}
+MIRROR_DAGS = {"stripe_mirror_postgres"}  # run end to end on PostgreSQL in tests/mirror
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
 EVENT_DRIVEN = {"stripe_event_driven"}
 
@@ -36,6 +37,7 @@ EXPECTED_DAG_IDS = (
     SENSOR_AND_SCHEDULE_DAGS
     | EXPORT_DAGS
     | CHANGE_FEED_DAGS
+    | MIRROR_DAGS
     | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
 )
 
