@@ -318,18 +318,21 @@ def make_a_copy(console: Console, airflow: Airflow, stripe: Any, logs: Path, roo
     from airflow_provider_stripe.hooks.stripe import StripeHook
 
     hook = StripeHook("stripe_default")
+    workload = logs / "stripe_copy_workload.log"  # the hook's log lines
     hour = (int(time.time()) // HOUR - 2) * HOUR  # the hour whose changes are copied
     stripe.clock.set(hour - 600)
-    ada = hook.customers.create({"email": "ada@example.com", "source": "tok_visa"}).object["id"]
-    bob = hook.customers.create({"email": "bob@example.com"}).object["id"]
-    charge = hook.charges.create({"amount": 2000, "currency": "usd", "customer": ada}).object["id"]
+    with output_to(workload):
+        ada = hook.customers.create({"email": "ada@example.com", "source": "tok_visa"}).object["id"]
+        bob = hook.customers.create({"email": "bob@example.com"}).object["id"]
+        charge = hook.charges.create({"amount": 2000, "currency": "usd", "customer": ada}).object["id"]
     with console.step(f"Running {SNAPSHOT} (every customer and charge Stripe holds)"):
         snapshot = airflow.run(Run(SNAPSHOT, logs / f"{SNAPSHOT}.log"))
         check_succeeded(snapshot)
     stripe.clock.set(hour + 600)
-    hook.request("POST", f"/v1/customers/{ada}", {"email": "ada.lovelace@example.com"})
-    hook.refunds.create({"charge": charge, "amount": 500})
-    hook.request("DELETE", f"/v1/customers/{bob}")
+    with output_to(workload):
+        hook.request("POST", f"/v1/customers/{ada}", {"email": "ada.lovelace@example.com"})
+        hook.refunds.create({"charge": charge, "amount": 500})
+        hook.request("DELETE", f"/v1/customers/{bob}")
     stripe.clock.set(hour + HOUR + 600)  # past the hour and the export's lookback
     with console.step(f"Running {CHANGES} (that hour's changes: an update, a refund, a delete)"):
         changes = airflow.run(
@@ -472,7 +475,9 @@ def report(say: Any, results: Results, seconds: float) -> None:
     for resource in ("customers", "charges"):
         for line in folder_lines(copy.root / "snapshot" / resource):
             say(f"   {line}")
-    say(f"   In the next hour: {'; '.join(copy.changed)}.")
+    say("   In the next hour:")
+    for change in copy.changed:
+        say(f"     {change}")
     say(f"   {CHANGES} (capture='changes': each object changed in the hour, now)  {copy.changes.state}")
     for resource in ("customers", "charges"):
         [folder] = (copy.root / "changes" / resource).iterdir()
