@@ -20,11 +20,10 @@ from airflow.providers.common.compat.sdk import ObjectStoragePath
 
 from airflow_provider_stripe.exceptions import StripeExportFolderError
 from airflow_provider_stripe.transfers.destination import MANIFEST_NAME, MANIFEST_VERSION
+from airflow_provider_stripe.transfers.jsonl import GZIP_WBITS
 
 StripeObject = dict[str, Any]
 _CHUNK = 1 << 20
-#: zlib's gzip container, as the export writes it.
-_GZIP_WBITS = 31
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def _part_objects(path: ObjectStoragePath, part: Mapping[str, Any]) -> Iterator[
         raise StripeExportFolderError(f"{path} is listed in the manifest but missing.")
     sha256 = hashlib.sha256()
     size = count = 0
-    decompressor = zlib.decompressobj(wbits=_GZIP_WBITS) if path.name.endswith(".gz") else None
+    decompressor = zlib.decompressobj(wbits=GZIP_WBITS) if path.name.endswith(".gz") else None
     pending = b""
     with path.open("rb") as file:
         for chunk in iter(lambda: file.read(_CHUNK), b""):
