@@ -41,7 +41,7 @@ def test_each_feed_is_a_list_and_event_types_stripe_python_knows(resource: str) 
     feed = CHANGE_FEEDS[resource]
     assert resource in EXPORTABLE_RESOURCES
     assert feed.resource.path == f"/v1/{resource}"
-    assert _sdk_class(feed.resource.object_type).OBJECT_NAME == feed.resource.object_type
+    assert feed.resource.object_type == _sdk_class(feed.resource.object_type).OBJECT_NAME
     assert set(feed.event_types) <= _stripe_event_types()
     assert len(set(feed.event_types)) == len(feed.event_types) <= MAX_EVENT_TYPES
 
@@ -108,9 +108,9 @@ def test_bad_input_fails_at_parse_naming_the_field_with_zero_requests(
 
 
 def test_the_messages_say_what_to_do_instead() -> None:
-    with pytest.raises(StripeValidationError, match="snapshot with window='all'.*window='data_interval'"):
+    with pytest.raises(StripeValidationError, match=r"snapshot with window='all'.*window='data_interval'"):
         StripeToObjectStorageOperator(**GOOD, capture="changes", window="all")
-    with pytest.raises(StripeValidationError, match="'payment_intents' is not one.*window='all' snapshots"):
+    with pytest.raises(StripeValidationError, match=r"'payment_intents' is not one.*window='all' snapshots"):
         StripeToObjectStorageOperator(**{**GOOD, "resource": "payment_intents"}, capture="changes")
     with pytest.raises(StripeValidationError, match="only a snapshot can export it: set window='all'"):
         StripeToObjectStorageOperator(**{**GOOD, "resource": "tax_codes"})

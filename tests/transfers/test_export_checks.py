@@ -83,7 +83,7 @@ def test_bad_dag_file_is_an_import_error_and_sends_nothing(
 
 
 def test_resource_tables_match_stripe_python() -> None:
-    """Every ``GET /v1/...`` list of stripe-python 16.1.0, split by whether its ``*ListParams`` has ``created``."""
+    """Every ``GET /v1/...`` list of stripe-python 16.1.0, by whether its ``*ListParams`` has ``created``."""
     import stripe
 
     root = Path(stripe.__file__).parent
