@@ -30,6 +30,7 @@ BENCHMARKS_IN_ORDER = (
     "deferrable_capacity",
     "latency",
     "change_feed_cost",
+    "change_capture",
 )
 #: The emulator's own throughput (plain text, not a table): shown as a code block.
 EMULATOR = "emulator_throughput"

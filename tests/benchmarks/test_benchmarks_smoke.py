@@ -17,6 +17,7 @@ QUICK = [
     "deferrable_capacity",
     "latency",
     "change_feed_cost",
+    "change_capture",
 ]
 
 
