@@ -12,9 +12,9 @@ inside that virtualenv. It:
    charge and the refund the checkout made,
    all on the emulator's clock set back one day; then, on today's clock, ``stripe_export_nightly``
    exports yesterday's charges, refunds and customers into files under the AIRFLOW_HOME;
-   then a current copy: ``stripe_copy_snapshot`` exports every customer and charge Stripe holds
+   then a current copy: ``stripe_current_copy_snapshot`` exports every object of four lists
    (``window="all"``), an update, a refund and a delete happen in the next hour, and
-   ``stripe_copy_changes`` exports that hour's changes (``capture="changes"``);
+   ``stripe_current_copy`` exports that hour's changes (``capture="changes"``);
 4. prints the objects, what each sensor saw, the files the export wrote, the API calls the
    emulator served and where the logs are. It exits non-zero if any step fails.
 
@@ -45,39 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
 CHECKOUT, NEW_CHARGES, NEW_REFUNDS = "stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"
 EXPORT = "stripe_export_nightly"
-SNAPSHOT, CHANGES = "stripe_copy_snapshot", "stripe_copy_changes"
+SNAPSHOT, CHANGES = "stripe_current_copy_snapshot", "stripe_current_copy"
+COPIED = ("customers", "charges", "refunds")  # of the copy's lists, the ones the report shows
 HOUR = 3600
-#: The demo's own DAGs (not examples): a snapshot of two lists, then an hour of their changes.
-COPY_DAGS = f"""
-import os
-
-import pendulum
-
-try:
-    from airflow.sdk import DAG, CronDataIntervalTimetable
-except ImportError:
-    from airflow import DAG
-    from airflow.timetables.interval import CronDataIntervalTimetable
-
-from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
-
-ROOT = os.environ["STRIPE_COPY_ROOT"]
-START = pendulum.datetime(2026, 1, 1, tz="UTC")
-
-with DAG({SNAPSHOT!r}, schedule=None, start_date=START, catchup=False):
-    for resource in ("customers", "charges"):
-        StripeToObjectStorageOperator(
-            task_id=resource, resource=resource, window="all", path=f"{{ROOT}}/snapshot/{{resource}}/"
-        )
-
-with DAG({CHANGES!r}, schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"), start_date=START,
-         catchup=False):
-    for resource in ("customers", "charges"):
-        StripeToObjectStorageOperator(
-            task_id=resource, resource=resource, capture="changes",
-            path=f"{{ROOT}}/changes/{{resource}}/{{{{{{{{ data_interval_start | ts_nodash }}}}}}}}/",
-        )
-"""
 _STRIPE_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]+")
 
 
@@ -156,7 +126,6 @@ def make_airflow_home() -> Path:
     (home / "dags").mkdir()
     for dag_file in sorted(EXAMPLE_DAGS.glob("*.py")):
         shutil.copy(dag_file, home / "dags")
-    (home / "dags" / "stripe_current_copy.py").write_text(COPY_DAGS)
     (home / "demo-logs").mkdir()
     os.environ.update(
         AIRFLOW_HOME=str(home),
@@ -325,7 +294,7 @@ def make_a_copy(console: Console, airflow: Airflow, stripe: Any, logs: Path, roo
         ada = hook.customers.create({"email": "ada@example.com", "source": "tok_visa"}).object["id"]
         bob = hook.customers.create({"email": "bob@example.com"}).object["id"]
         charge = hook.charges.create({"amount": 2000, "currency": "usd", "customer": ada}).object["id"]
-    with console.step(f"Running {SNAPSHOT} (every customer and charge Stripe holds)"):
+    with console.step(f"Running {SNAPSHOT} (every customer, product, charge and refund)"):
         snapshot = airflow.run(Run(SNAPSHOT, logs / f"{SNAPSHOT}.log"))
         check_succeeded(snapshot)
     stripe.clock.set(hour + 600)
@@ -353,15 +322,19 @@ def folder_lines(folder: Path) -> list[str]:
     lines = [f"{folder}/: {files}"]
     for part in sorted(folder.glob("part-*")):
         for line in part.read_text().splitlines():
-            obj = json.loads(line)
-            if obj.get("deleted"):
-                lines.append(f"  {obj['id']}  deleted (Stripe's stub: {line})")
-            elif obj["object"] == "customer":
-                lines.append(f"  {obj['id']}  {obj['email']}")
-            else:
-                refunded = money(obj["amount_refunded"], obj["currency"])
-                lines.append(f"  {obj['id']}  {money(obj['amount'], obj['currency'])}, refunded {refunded}")
+            lines.append(f"  {_summary(json.loads(line), line)}")
     return lines
+
+
+def _summary(obj: dict[str, Any], line: str) -> str:
+    if obj.get("deleted"):
+        return f"{obj['id']}  deleted (Stripe's stub: {line})"
+    if obj["object"] == "customer":
+        return f"{obj['id']}  {obj['email']}"
+    amount = money(obj["amount"], obj["currency"])
+    if obj["object"] == "refund":
+        return f"{obj['id']}  {amount} of {obj['charge']}"
+    return f"{obj['id']}  {amount}, refunded {money(obj['amount_refunded'], obj['currency'])}"
 
 
 def run_the_dags(console: Console, home: Path) -> Results:
@@ -472,19 +445,20 @@ def report(say: Any, results: Results, seconds: float) -> None:
     copy = results.copy
     say(f"5. A current copy: {SNAPSHOT}, then {CHANGES} for the hour after it")
     say(f"   {SNAPSHOT} (window='all': every object Stripe holds now)  {copy.snapshot.state}")
-    for resource in ("customers", "charges"):
-        for line in folder_lines(copy.root / "snapshot" / resource):
+    for resource in COPIED:
+        for line in folder_lines(copy.root / resource / "snapshot"):
             say(f"   {line}")
     say("   In the next hour:")
     for change in copy.changed:
         say(f"     {change}")
     say(f"   {CHANGES} (capture='changes': each object changed in the hour, now)  {copy.changes.state}")
-    for resource in ("customers", "charges"):
-        [folder] = (copy.root / "changes" / resource).iterdir()
+    for resource in COPIED:
+        [folder] = (copy.root / resource / "changes").iterdir()
         for line in folder_lines(folder):
             say(f"   {line}")
     say("   Applying the snapshot, then each hour's folder (upsert by id, delete on a stub), gives what")
-    say("   Stripe holds: example_dags/stripe_mirror_postgres.py does it in PostgreSQL for every account.")
+    say("   Stripe holds (docs/current-copy.md); example_dags/stripe_mirror_postgres.py does it in")
+    say("   PostgreSQL for the platform and every connected account.")
     say()
     say(f"Stripe API calls served by the emulator: {len(results.served)}")
     for (method, path, status), count in sorted(endpoint_counts(results.served).items()):
