@@ -83,6 +83,10 @@ class StripeValidationError(StripeError, AirflowFailException):
     """Bad input found locally, before anything was sent to Stripe."""
 
 
+class StripeExportFolderError(StripeError, AirflowFailException):
+    """An export folder read back is incomplete (no manifest yet) or differs from its manifest."""
+
+
 class StripeInvalidRequestError(StripeError, AirflowFailException):
     """Stripe refused the request's parameters (HTTP 400, or 404 for an unknown URL)."""
 

@@ -13,7 +13,10 @@ def get_provider_info() -> dict[str, Any]:
         # Must equal the distribution name, or `airflow providers list` fails.
         "package-name": "airflow-provider-stripe",
         "name": "Stripe",
-        "description": "Stripe connection, new-charge / new-refund sensors and create/find operators.",
+        "description": (
+            "Stripe connection, new-charge / new-refund sensors, create/find operators, the connected "
+            "accounts list and exports."
+        ),
         "versions": [__version__],
         "connection-types": [
             {

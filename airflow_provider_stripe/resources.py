@@ -26,6 +26,8 @@ class StripeResource(NamedTuple):
         return f"{self.path}/{quote(object_id, safe='')}"
 
 
+ACCOUNTS = StripeResource("account", "/v1/accounts")
+"""The platform's connected accounts (Stripe Connect)."""
 CHARGES = StripeResource("charge", "/v1/charges")
 CUSTOMERS = StripeResource("customer", "/v1/customers")
 PRODUCTS = StripeResource("product", "/v1/products")

@@ -31,6 +31,7 @@ BENCHMARKS_IN_ORDER = (
     "latency",
     "change_feed_cost",
     "backfill",
+    "change_capture",
 )
 #: The emulator's own throughput (plain text, not a table): shown as a code block.
 EMULATOR = "emulator_throughput"

@@ -12,6 +12,9 @@ inside that virtualenv. It:
    charge and the refund the checkout made,
    all on the emulator's clock set back one day; then, on today's clock, ``stripe_export_nightly``
    exports yesterday's charges, refunds and customers into files under the AIRFLOW_HOME;
+   then a current copy: ``stripe_current_copy_snapshot`` exports every object of four lists
+   (``window="all"``), an update, a refund and a delete happen in the next hour, and
+   ``stripe_current_copy`` exports that hour's changes (``capture="changes"``);
 4. prints the objects, what each sensor saw, the files the export wrote, the API calls the
    emulator served and where the logs are. It exits non-zero if any step fails.
 
@@ -42,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = ROOT / "example_dags"
 CHECKOUT, NEW_CHARGES, NEW_REFUNDS = "stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"
 EXPORT = "stripe_export_nightly"
+SNAPSHOT, CHANGES = "stripe_current_copy_snapshot", "stripe_current_copy"
+COPIED = ("customers", "charges", "refunds")  # of the copy's lists, the ones the report shows
+HOUR = 3600
 _STRIPE_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]+")
 
 
@@ -176,15 +182,16 @@ class Airflow:
             raise DemoFailed(f"The example DAGs did not parse: {bag.import_errors}")
         self.bag = bag
 
-    def run(self, run: Run, conf: dict[str, Any] | None = None) -> Run:
+    def run(self, run: Run, conf: dict[str, Any] | None = None, *, at: datetime | None = None) -> Run:
+        """Run the DAG once with ``dag.test()``: now, or for the data interval that ends ``at``."""
         dag = self.bag.get_dag(run.dag_id)
-        now = datetime.now(timezone.utc)
+        when = at or datetime.now(timezone.utc)
         started = time.monotonic()
         with output_to(run.log):
             if self.is_3:
-                dag_run = dag.test(logical_date=now, run_conf=conf)
+                dag_run = dag.test(logical_date=when, run_after=when, run_conf=conf)
             else:
-                dag_run = dag.test(execution_date=now, run_conf=conf)
+                dag_run = dag.test(execution_date=when, run_conf=conf)
         run.seconds = time.monotonic() - started
         self._collect(run, dag_run.run_id)
         return run
@@ -260,7 +267,74 @@ class Results:
     refunds_seen: list[str]
     export: Run
     export_root: Path
+    copy: Copy
     served: list[Any]
+
+
+@dataclass
+class Copy:
+    """The current copy's two runs and what happened between them."""
+
+    snapshot: Run
+    changes: Run
+    root: Path
+    changed: list[str]
+
+
+def make_a_copy(console: Console, airflow: Airflow, stripe: Any, logs: Path, root: Path) -> Copy:
+    """A snapshot of customers and charges, then an hour with an update, a refund and a delete, and
+    that hour's changes, all on the emulator's clock two hours back."""
+    from airflow_provider_stripe.hooks.stripe import StripeHook
+
+    hook = StripeHook("stripe_default")
+    workload = logs / "stripe_copy_workload.log"  # the hook's log lines
+    hour = (int(time.time()) // HOUR - 2) * HOUR  # the hour whose changes are copied
+    stripe.clock.set(hour - 600)
+    with output_to(workload):
+        ada = hook.customers.create({"email": "ada@example.com", "source": "tok_visa"}).object["id"]
+        bob = hook.customers.create({"email": "bob@example.com"}).object["id"]
+        charge = hook.charges.create({"amount": 2000, "currency": "usd", "customer": ada}).object["id"]
+    with console.step(f"Running {SNAPSHOT} (every customer, product, charge and refund)"):
+        snapshot = airflow.run(Run(SNAPSHOT, logs / f"{SNAPSHOT}.log"))
+        check_succeeded(snapshot)
+    stripe.clock.set(hour + 600)
+    with output_to(workload):
+        hook.request("POST", f"/v1/customers/{ada}", {"email": "ada.lovelace@example.com"})
+        hook.refunds.create({"charge": charge, "amount": 500})
+        hook.request("DELETE", f"/v1/customers/{bob}")
+    stripe.clock.set(hour + HOUR + 600)  # past the hour and the export's lookback
+    with console.step(f"Running {CHANGES} (that hour's changes: an update, a refund, a delete)"):
+        changes = airflow.run(
+            Run(CHANGES, logs / f"{CHANGES}.log"), at=datetime.fromtimestamp(hour + HOUR, timezone.utc)
+        )
+        check_succeeded(changes)
+    changed = [
+        f"{ada}'s email changed",
+        f"{charge} refunded 5.00 USD of 20.00 USD",
+        f"{bob} deleted",
+    ]
+    return Copy(snapshot, changes, root, changed)
+
+
+def folder_lines(folder: Path) -> list[str]:
+    """What an export folder holds: its files, then one line per object."""
+    files = ", ".join(f"{file.name} ({file.stat().st_size} B)" for file in sorted(folder.iterdir()))
+    lines = [f"{folder}/: {files}"]
+    for part in sorted(folder.glob("part-*")):
+        for line in part.read_text().splitlines():
+            lines.append(f"  {_summary(json.loads(line), line)}")
+    return lines
+
+
+def _summary(obj: dict[str, Any], line: str) -> str:
+    if obj.get("deleted"):
+        return f"{obj['id']}  deleted (Stripe's stub: {line})"
+    if obj["object"] == "customer":
+        return f"{obj['id']}  {obj['email']}"
+    amount = money(obj["amount"], obj["currency"])
+    if obj["object"] == "refund":
+        return f"{obj['id']}  {amount} of {obj['charge']}"
+    return f"{obj['id']}  {amount}, refunded {money(obj['amount_refunded'], obj['currency'])}"
 
 
 def run_the_dags(console: Console, home: Path) -> Results:
@@ -272,6 +346,7 @@ def run_the_dags(console: Console, home: Path) -> Results:
         os.environ.update(stripe.env("stripe_default"))
         export_root = home / "exports"
         os.environ["STRIPE_EXPORT_ROOT"] = export_root.as_uri()  # read when the example DAG is parsed
+        os.environ["STRIPE_COPY_ROOT"] = (home / "copy").as_uri()
         console.say(f"==> Local Stripe emulator on {stripe.base_url} (connection stripe_default)")
         with console.step("Loading Airflow and parsing the example DAGs"), output_to(logs / "parse.log"):
             airflow = Airflow(home)
@@ -297,6 +372,8 @@ def run_the_dags(console: Console, home: Path) -> Results:
         with console.step(f"Running {EXPORT} (yesterday's charges, refunds and customers to files)"):
             export = airflow.run(Run(EXPORT, logs / f"{EXPORT}.log"))
             check_succeeded(export)
+        copy = make_a_copy(console, airflow, stripe, logs, home / "copy")
+        stripe.clock.reset()
         return Results(
             home=home,
             airflow=airflow,
@@ -309,6 +386,7 @@ def run_the_dags(console: Console, home: Path) -> Results:
             refunds_seen=refunds_seen,
             export=export,
             export_root=export_root,
+            copy=copy,
             served=stripe.requests,
         )
 
@@ -363,6 +441,24 @@ def report(say: Any, results: Results, seconds: float) -> None:
         folder = results.export_root / resource / manifest["window"]["start"][:10]
         files = ", ".join(f"{file.name} ({file.stat().st_size} B)" for file in sorted(folder.iterdir()))
         say(f"   {resource:<9} {manifest['objects']} exported to {folder}/: {files}")
+    say()
+    copy = results.copy
+    say(f"5. A current copy: {SNAPSHOT}, then {CHANGES} for the hour after it")
+    say(f"   {SNAPSHOT} (window='all': every object Stripe holds now)  {copy.snapshot.state}")
+    for resource in COPIED:
+        for line in folder_lines(copy.root / resource / "snapshot"):
+            say(f"   {line}")
+    say("   In the next hour:")
+    for change in copy.changed:
+        say(f"     {change}")
+    say(f"   {CHANGES} (capture='changes': each object changed in the hour, now)  {copy.changes.state}")
+    for resource in COPIED:
+        [folder] = (copy.root / resource / "changes").iterdir()
+        for line in folder_lines(folder):
+            say(f"   {line}")
+    say("   Applying the snapshot, then each hour's folder (upsert by id, delete on a stub), gives what")
+    say("   Stripe holds (docs/current-copy.md); example_dags/stripe_mirror_postgres.py does it in")
+    say("   PostgreSQL for the platform and every connected account.")
     say()
     say(f"Stripe API calls served by the emulator: {len(results.served)}")
     for (method, path, status), count in sorted(endpoint_counts(results.served).items()):

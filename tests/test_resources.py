@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from airflow_provider_stripe.resources import RETRIEVABLE, StripeResource
+from airflow_provider_stripe.resources import ACCOUNTS, RETRIEVABLE, StripeResource
 
 
 def _sdk_class(object_type: str) -> Any:
@@ -21,7 +21,9 @@ def _sdk_class(object_type: str) -> Any:
     return getattr(where, "".join(word.capitalize() for word in name.split("_")))
 
 
-@pytest.mark.parametrize("resource", RETRIEVABLE.values(), ids=lambda resource: resource.object_type)
+@pytest.mark.parametrize(
+    "resource", [*RETRIEVABLE.values(), ACCOUNTS], ids=lambda resource: resource.object_type
+)
 def test_each_row_is_where_stripe_python_finds_that_object(resource: StripeResource) -> None:
     sdk_class = _sdk_class(resource.object_type)
     assert resource.object_type == sdk_class.OBJECT_NAME

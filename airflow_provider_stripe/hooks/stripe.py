@@ -42,7 +42,7 @@ from airflow_provider_stripe.exceptions import (
     StripePermissionError,
     StripeTLSError,
 )
-from airflow_provider_stripe.resources import CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
+from airflow_provider_stripe.resources import ACCOUNTS, CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
 
 if TYPE_CHECKING:
     import aiohttp
@@ -421,6 +421,9 @@ class StripeHook(BaseHook):
     products = _CallsFor(PRODUCTS)
     #: Refunds (``/v1/refunds``).
     refunds = _CallsFor(REFUNDS)
+    #: The platform's connected accounts (``/v1/accounts``, Stripe Connect); only the platform
+    #: itself may list them, not a hook acting for a connected account.
+    accounts = _CallsFor(ACCOUNTS)
 
     def test_connection(self) -> tuple[bool, str]:
         """For the UI's Test button: read the balance, which any working secret key may do.

@@ -1,4 +1,5 @@
-"""Stripe actions: create a charge, a customer, a product or a refund, and find a customer.
+"""Stripe actions: create a charge, a customer, a product or a refund, find a customer, and list the
+platform's connected accounts.
 
 Each operator is thin: its parameters (all templated), the :class:`~airflow_provider_stripe.validation.Spec`
 that checks them before anything is sent, one hook call, a log line, and the Stripe object as its
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_stripe.api.settings import connected_account
-from airflow_provider_stripe.exceptions import StripeNotFoundError
+from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.idempotency import task_idempotency_key
 from airflow_provider_stripe.limits import (
     CUSTOMER_DESCRIPTION_MAX_LENGTH,
@@ -32,7 +33,7 @@ from airflow_provider_stripe.limits import (
     PRODUCT_UNIT_LABEL_MAX_LENGTH,
 )
 from airflow_provider_stripe.lineage import stripe_lineage
-from airflow_provider_stripe.resources import CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
+from airflow_provider_stripe.resources import ACCOUNTS, CHARGES, CUSTOMERS, PRODUCTS, REFUNDS, StripeResource
 from airflow_provider_stripe.validation import (
     AtLeastOne,
     ChargeableAmount,
@@ -150,6 +151,9 @@ REFUND = Spec(
     },
     rules=(ExactlyOne(("charge", "payment_intent")),),
 )
+
+#: ``GET /v1/accounts`` names no parameter of its own: ``extra_params`` carries ``created`` or ``expand``.
+LIST_CONNECTED_ACCOUNTS = Spec(fields={})
 
 #: What a create operator takes besides Stripe's parameters.
 CREATE_OPTIONS = Spec(fields={"idempotency_key": text(IDEMPOTENCY_KEY_MAX_LENGTH, non_blank=True)})
@@ -590,3 +594,61 @@ class StripeFindCustomerOperator(StripeBaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
         """OpenLineage: this task read Stripe's customers (see :mod:`airflow_provider_stripe.lineage`)."""
         return stripe_lineage(self.hook, read=[CUSTOMERS.path])
+
+
+class StripeListConnectedAccountsOperator(StripeBaseOperator):
+    """List the platform's connected accounts (``GET /v1/accounts``, every page) and return their ids.
+
+    The ids (newest account first) are the task's XCom ``return_value``, ready for one task per
+    account: ``StripeToObjectStorageOperator.partial(...).expand(stripe_account=accounts.output)``,
+    or a sensor's ``.expand(stripe_account=...)``. An empty list (not a platform, or no accounts
+    yet) maps no task.
+
+    Only the platform itself has connected accounts: a connected account's own are out of reach
+    (Stripe answers "You cannot access the connected accounts of your platform's connected
+    accounts.", stripe/stripe-apps#846). So a ``stripe_account``, given to the task or set as the
+    connection's extra, fails the task before any request is sent.
+
+    :param extra_params: other parameters of "List all connected accounts", e.g.
+        ``{"created": {"gte": 1700000000}}`` for the accounts created since then. (templated)
+    :param stripe_conn_id: the Stripe connection of the platform (default ``stripe_default``),
+        without a ``stripe_account`` extra.
+    :param stripe_account: must stay empty (see above). (templated)
+    """
+
+    spec = LIST_CONNECTED_ACCOUNTS
+    template_fields: Sequence[str] = BASE_TEMPLATE_FIELDS
+    template_fields_renderers: ClassVar[dict[str, str]] = {"extra_params": "json"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_known_values()
+
+    def check_known_values(self) -> None:
+        super().check_known_values()
+        if not is_unrendered(self.stripe_account) and connected_account(self.stripe_account):
+            raise _not_the_platform(f"stripe_account is {self.stripe_account!r}")
+
+    def execute(self, context: Context) -> list[str]:
+        params = self.stripe_params()
+        account = self.hook.settings.stripe_account  # the task's, else the connection's extra
+        if account is not None:
+            raise _not_the_platform(
+                f"this task acts for {account} (stripe_account or the connection's extra)"
+            )
+        ids = [str(account["id"]) for account in self.hook.accounts.list(params)]
+        self.log.info("The platform has %d connected account(s): %s", len(ids), ", ".join(ids) or "none")
+        return ids
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> StripeLineage:
+        """OpenLineage: this task read the accounts list (see :mod:`airflow_provider_stripe.lineage`)."""
+        return stripe_lineage(self.hook, read=[ACCOUNTS.path])
+
+
+def _not_the_platform(why: str) -> StripeValidationError:
+    return StripeValidationError(
+        f"Invalid stripe_account: connected accounts are listed by the platform, and {why}; a "
+        "connected account has no connected accounts of its own (Stripe refuses the request). "
+        "Leave stripe_account empty and use a connection without a stripe_account extra.",
+        param="stripe_account",
+    )

@@ -146,18 +146,27 @@ def _with_current(event: StripeObject, current: Mapping[str, StripeObject]) -> S
     return {**event, "data": {**event["data"], "object": current[path]}}
 
 
+def retention_gap(since: int, stripe_time: int | None) -> str | None:
+    """What is gone when events created from ``since`` on are wanted and Stripe's clock says
+    ``stripe_time``: Stripe lists events for 30 days only. None while all of them are still listed."""
+    if stripe_time is None:
+        return None
+    oldest_listed = stripe_time - int(EVENT_RETENTION.total_seconds())
+    if since >= oldest_listed:
+        return None
+    return (
+        f"events created from {_iso(since)} to {_iso(oldest_listed)} are gone from Stripe "
+        f"(it is {_iso(stripe_time)} on Stripe's clock)"
+    )
+
+
 def check_retention(cursor: Cursor, stripe_time: int | None) -> None:
     """Fail when events the cursor has not delivered yet may already have left Stripe's 30-day window."""
-    if stripe_time is None:
+    gap = retention_gap(undelivered_since(cursor), stripe_time)
+    if gap is None:
         return
-    oldest_listed = stripe_time - int(EVENT_RETENTION.total_seconds())
-    since = undelivered_since(cursor)
-    if since >= oldest_listed:
-        return
-    gap_from, until, now = (_iso(since), _iso(oldest_listed), _iso(stripe_time))
     raise StripeValidationError(
-        f"Stripe keeps events for 30 days, and this watch's cursor is older: events created from "
-        f"{gap_from} to {until} are gone from Stripe (it is {now} on Stripe's clock), so any change in "
+        f"Stripe keeps events for 30 days, and this watch's cursor is older: {gap}, so any change in "
         "that gap can no longer be delivered. Fill the gap with an export by data interval, e.g. "
         "StripeToObjectStorageOperator(resource='charges', window='data_interval') run over those "
         "dates (`airflow dags backfill`), then restart the watch: delete its stripe_cursor (the "

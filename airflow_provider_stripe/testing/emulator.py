@@ -331,7 +331,8 @@ class StripeEmulator:
         self._state.log.clear()
 
     def objects(self, kind: str) -> list[dict[str, Any]]:
-        """Copies of every stored ``charge``/``customer``/``refund``/``product``, both modes, newest first.
+        """Copies of every stored ``charge``/``customer``/``refund``/``product``/``account`` (the
+        platform's connected accounts), both modes, newest first.
 
         Deleted customers appear as Stripe shows them: ``{"id", "object", "deleted": true}``.
         """

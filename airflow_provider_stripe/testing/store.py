@@ -138,8 +138,10 @@ KINDS = {
     "refund": "refund",
     "product": "product",
     "event": "event",
+    "account": "account",
 }
-"""Stored kinds and the noun Stripe's "No such ..." messages use for them."""
+"""Stored kinds and the noun Stripe's "No such ..." messages use for them (``account``: the platform's
+connected accounts, in the platform's ledgers)."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ FORMATS = ("jsonl", "jsonl.gz")
 PART_PREFIX = "part-"
 DEFAULT_OBJECTS_PER_PART = 100_000
 #: zlib's gzip container (16 + 15-bit window): a header with mtime 0 and no file name.
-_GZIP_WBITS = 31
+GZIP_WBITS = 31
 
 
 #: Checks ``format`` (``FORMAT.check("format", value)``).
@@ -60,7 +60,7 @@ class _OpenPart:
         self.name = name
         self.objects = 0
         self._file = file
-        self._compressor = zlib.compressobj(wbits=_GZIP_WBITS) if gzip else None
+        self._compressor = zlib.compressobj(wbits=GZIP_WBITS) if gzip else None
         self._sha256 = hashlib.sha256()
         self._bytes = 0
 

@@ -12,9 +12,12 @@ from airflow.providers.common.compat.sdk import Asset, BaseOperator, ObjectStora
 from airflow_provider_stripe.api.settings import connected_account
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.cursor import Cursor
+from airflow_provider_stripe.polling.events import EVENTS_PATH, undelivered_since
 from airflow_provider_stripe.polling.poll import poll, run_poll
 from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
 from airflow_provider_stripe.transfers.backfill import CreatedRangeLister, PartSeries
+from airflow_provider_stripe.transfers.change_feeds import change_feed
+from airflow_provider_stripe.transfers.changes import changed_objects, check_change_retention, events_in
 from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
 from airflow_provider_stripe.transfers.jsonl import (
     DEFAULT_OBJECTS_PER_PART,
@@ -24,7 +27,7 @@ from airflow_provider_stripe.transfers.jsonl import (
     checked_objects_per_part,
 )
 from airflow_provider_stripe.transfers.pacing import REQUESTS_PER_SECOND, budget
-from airflow_provider_stripe.transfers.resources import list_path
+from airflow_provider_stripe.transfers.resources import list_path, snapshot_path
 from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
 from airflow_provider_stripe.validation import is_unrendered
 
@@ -57,6 +60,16 @@ class StripeToObjectStorageOperator(BaseOperator):
     a second in a sandbox, 100 live), slowing down when Stripe answers 429. Each slice writes its
     own parts (``part-00003-00000.jsonl``...); the manifest lists them in the order of one walk.
 
+    With ``window="all"`` a run exports a snapshot: every object the list holds now, whether or not
+    the list takes a ``created`` filter.
+
+    With ``capture="changes"`` (and ``window="data_interval"`` or ``"incremental"``) a run exports
+    every object created, updated or deleted in the window instead, found through Stripe Events:
+    one row per object, as Stripe holds it now at the pinned API version, a deleted one as Stripe's
+    stub ``{"id", "object", "deleted": true}``. Applying a snapshot and then each change folder in
+    order (upsert by id, delete on a stub) gives what Stripe holds; see ``docs/current-copy.md``.
+    Stripe keeps events for 30 days: a window that starts earlier fails (take a new snapshot).
+
     Objects are streamed page by page into ``part-00000.jsonl`` (or ``.jsonl.gz``)... with constant
     memory; ``manifest.json`` is written last and returned (XCom): parts with object counts, bytes
     and sha256, the window, the resource, the API version and the account. The destination is
@@ -69,7 +82,10 @@ class StripeToObjectStorageOperator(BaseOperator):
         ``file:///data/stripe/charges/{{ ds }}/`` or ``s3://aws_default@bucket/stripe/{{ ds }}/``. (templated)
     :param list_params: other list parameters (filters such as ``customer``, and ``expand``). (templated)
     :param format: ``jsonl`` (default) or ``jsonl.gz``.
-    :param window: ``data_interval`` (default) or ``incremental``.
+    :param window: ``data_interval`` (default), ``incremental`` or ``all`` (a snapshot).
+    :param capture: ``created`` (default: the objects created in the window) or ``changes`` (the
+        objects created, updated or deleted in the window; ``list_params`` may then hold only
+        ``expand``; see ``airflow_provider_stripe.transfers.change_feeds`` for the lists).
     :param lookback: how late Stripe may list an object after its ``created`` (default 5 minutes).
     :param objects_per_part: the most objects in one part file (default 100,000).
     :param requests_per_second: the export's share of the account's rate limit (default: Stripe's
@@ -92,6 +108,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         list_params: Mapping[str, Any] | None = None,
         format: str = "jsonl",
         window: str = "data_interval",
+        capture: str = "created",
         lookback: timedelta | float = DEFAULT_LOOKBACK,
         objects_per_part: int = DEFAULT_OBJECTS_PER_PART,
         requests_per_second: float | None = None,
@@ -99,9 +116,10 @@ class StripeToObjectStorageOperator(BaseOperator):
         stripe_account: str | None = None,
         **kwargs: Any,
     ) -> None:
-        list_path(resource)
-        checked_url(path)
         WINDOW.check("window", window)
+        snapshot_path(resource) if window == "all" else list_path(resource)
+        change_feed(capture, window, resource, None if is_unrendered(list_params) else list_params)
+        checked_url(path)
         FORMAT.check("format", format)
         checked_objects_per_part(objects_per_part)
         lookback_seconds(lookback)
@@ -120,6 +138,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         self.list_params = list_params
         self.format = format
         self.window = window
+        self.capture = capture
         self.lookback = lookback
         self.objects_per_part = objects_per_part
         self.requests_per_second = requests_per_second
@@ -135,6 +154,9 @@ class StripeToObjectStorageOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         checked_url(self.path)
         filters = checked_list_params(self.list_params)
+        feed = change_feed(self.capture, self.window, self.resource, filters)
+        if self.window == "all":
+            return self._export_snapshot(filters)
         if self.window == "incremental":
             return self._export_incremental(context, filters)
         interval = CreatedInterval.of_data_interval(
@@ -142,14 +164,28 @@ class StripeToObjectStorageOperator(BaseOperator):
         )
         self._wait_until_listable(interval)
         window = {"kind": "data_interval", **_created_bounds(interval.created_gte, interval.created_lt)}
+        if feed is not None:
+            events = events_in(self.hook.list_page, feed, interval)
+            with changed_objects(feed, events, self._retrieve, newest_first=True, params=filters) as changed:
+                return self._export(_streamed(changed), {**window, "capture": "changes"})
         return self._export(self._listed(filters, interval.created_gte, interval.created_lt), window)
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the wait for Stripe's clock: check it again, then export."""
         return self.execute(context)
 
+    def _export_snapshot(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        path = snapshot_path(self.resource)
+        listed_from = int(self.hook.server_time(path).timestamp())
+        window = {"kind": "all", "listed_from": listed_from, "start": _iso(listed_from)}
+        return self._export(_streamed(self.hook.paginate(path, filters)), window)
+
+    def _retrieve(self, path: str, params: Mapping[str, Any] | None) -> StripeObject:
+        return self.hook.request("GET", path, params)
+
     def _wait_until_listable(self, interval: CreatedInterval) -> None:
-        stripe_now = self.hook.server_time(list_path(self.resource))
+        listed = EVENTS_PATH if self.capture == "changes" else list_path(self.resource)
+        stripe_now = self.hook.server_time(listed)
         wait = interval.seconds_until_listable(stripe_now, lookback_seconds(self.lookback))
         if wait <= 0:
             return
@@ -172,16 +208,27 @@ class StripeToObjectStorageOperator(BaseOperator):
         start = context.get("data_interval_start") or datetime.now(timezone.utc)
         cursor = Cursor.from_json(stored) if stored else Cursor.starting_at(int(start.timestamp()))
         progress: dict[str, Cursor] = {"cursor": cursor}
-        objects = self._news_since(filters, progress)
         window = {"kind": "incremental", "created_gte": cursor.floor}
-        manifest = self._export(_streamed(objects), window)
+        feed = change_feed(self.capture, self.window, self.resource, filters)
+        if feed is None:
+            manifest = self._export(
+                _streamed(self._news_since(list_path(self.resource), filters, progress)), window
+            )
+        else:
+            check_change_retention(
+                undelivered_since(cursor), int(self.hook.server_time(EVENTS_PATH).timestamp())
+            )
+            events = self._news_since(EVENTS_PATH, feed.events_filter(), progress)
+            with changed_objects(feed, events, self._retrieve, newest_first=False, params=filters) as changed:
+                manifest = self._export(_streamed(changed), {**window, "capture": "changes"})
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
 
-    def _news_since(self, filters: Mapping[str, Any], progress: dict[str, Cursor]) -> Iterable[StripeObject]:
-        """Every object new to ``progress["cursor"]``, oldest first, one cursor batch at a time; the
-        cursor there moves past each batch once the writer has taken it."""
-        path = list_path(self.resource)
+    def _news_since(
+        self, path: str, filters: Mapping[str, Any], progress: dict[str, Cursor]
+    ) -> Iterable[StripeObject]:
+        """Every object of the list at ``path`` new to ``progress["cursor"]``, oldest first, one
+        cursor batch at a time; the cursor there moves past each batch once it has been taken."""
         while True:
             result = run_poll(
                 poll(
@@ -283,12 +330,11 @@ def checked_list_params(list_params: Any) -> dict[str, Any]:
 
 
 def _created_bounds(gte: int, lt: int) -> dict[str, Any]:
-    return {
-        "created_gte": gte,
-        "created_lt": lt,
-        "start": datetime.fromtimestamp(gte, timezone.utc).isoformat(),
-        "end": datetime.fromtimestamp(lt, timezone.utc).isoformat(),
-    }
+    return {"created_gte": gte, "created_lt": lt, "start": _iso(gte), "end": _iso(lt)}
+
+
+def _iso(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).isoformat()
 
 
 def _datetime_trigger(moment: datetime) -> Any:

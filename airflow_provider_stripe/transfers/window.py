@@ -14,7 +14,7 @@ from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.polling.watch import LOOKBACK
 from airflow_provider_stripe.validation import choice
 
-WINDOWS = ("data_interval", "incremental")
+WINDOWS = ("data_interval", "incremental", "all")
 
 _EMPTY_INTERVAL = (
     "The run's data interval is empty ({start} to {end}), so window='data_interval' would export "

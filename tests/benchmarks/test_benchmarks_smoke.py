@@ -18,6 +18,7 @@ QUICK = [
     "latency",
     "change_feed_cost",
     "backfill",
+    "change_capture",
 ]
 
 

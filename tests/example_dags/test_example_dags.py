@@ -26,7 +26,8 @@ from tests.example_dags.flows import EXAMPLE_DAGS, run_flow
 AIRFLOW_PACKAGE = Path(airflow.__file__).resolve().parent
 
 SENSOR_AND_SCHEDULE_DAGS = {"stripe_scheduled_checkout", "stripe_new_charges", "stripe_new_refunds"}
-EXPORT_DAGS = {"stripe_export_nightly"}
+EXPORT_DAGS = {"stripe_export_nightly", "stripe_current_copy_snapshot", "stripe_current_copy"}
+MIRROR_DAGS = {"stripe_mirror_postgres"}  # run end to end on PostgreSQL in tests/mirror
 # stripe_event_driven needs AssetWatcher event triggers with an asset state store: Airflow 3.3+.
 EVENT_DRIVEN = {"stripe_event_driven"}
 
@@ -36,6 +37,7 @@ EXPECTED_DAG_IDS = (
     SENSOR_AND_SCHEDULE_DAGS
     | EXPORT_DAGS
     | CHANGE_FEED_DAGS
+    | MIRROR_DAGS
     | (EVENT_DRIVEN if AIRFLOW_V_3_3_PLUS else set())
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_stripe.exceptions import StripeValidationError
 from airflow_provider_stripe.testing import StripeEmulator
-from airflow_provider_stripe.transfers.resources import EXPORTABLE_RESOURCES
+from airflow_provider_stripe.transfers.resources import EXPORTABLE_RESOURCES, SNAPSHOT_ONLY_RESOURCES
 from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
 from tests.dag_runs import AIRFLOW_3, migrate_db, write_dag
 
@@ -82,8 +82,8 @@ def test_bad_dag_file_is_an_import_error_and_sends_nothing(
     assert stripe_emulator.requests == []
 
 
-def test_resource_table_matches_stripe_python() -> None:
-    """Every ``GET /v1/...`` list of stripe-python 16.1.0 whose ``*ListParams`` has ``created``."""
+def test_resource_tables_match_stripe_python() -> None:
+    """Every ``GET /v1/...`` list of stripe-python 16.1.0, by whether its ``*ListParams`` has ``created``."""
     import stripe
 
     root = Path(stripe.__file__).parent
@@ -93,13 +93,14 @@ def test_resource_table_matches_stripe_python() -> None:
         match = re.search(r"^class (\w+ListParams)\(", text, re.M)
         if match and re.search(r"^    created: ", text, re.M):
             with_created.add((params_file.parent.name, match.group(1)))
-    lists = set()
+    lists: dict[str, bool] = {}
     for service in root.rglob("_*_service.py"):
         for method in re.split(r"\n    (?:async )?def ", service.read_text()):
             params = re.match(r'list\(\s*self,\s*params: Optional\["(\w+ListParams)"\]', method)
             path = re.search(r'self\._request\(\s*"get",\s*"/v1/([a-z_/]+)",', method)
             folder = service.parent.name if service.parent != root else "params"
-            if params and path and (folder, params.group(1)) in with_created:
-                lists.add(path.group(1))
+            if params and path:
+                lists[path.group(1)] = (folder, params.group(1)) in with_created
     assert stripe.VERSION == "16.1.0"
-    assert lists == EXPORTABLE_RESOURCES
+    assert {name for name, created in lists.items() if created} == EXPORTABLE_RESOURCES
+    assert {name for name, created in lists.items() if not created} == SNAPSHOT_ONLY_RESOURCES

@@ -7,6 +7,7 @@ from airflow_provider_stripe.testing.resources import (
     account,
     balance,
     charges,
+    connected_accounts,
     customers,
     events,
     products,
@@ -22,6 +23,7 @@ ENDPOINTS: tuple[Endpoint, ...] = events.recorded(
         *products.ENDPOINTS,
         *balance.ENDPOINTS,
         *account.ENDPOINTS,
+        *connected_accounts.ENDPOINTS,
         *updates.ENDPOINTS,
         *events.ENDPOINTS,
     )

@@ -18,7 +18,19 @@ STATEMENT_DESCRIPTOR_PREFIX = "EMULATOR"
 which a card charge's dynamic suffix follows."""
 
 
-def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
+def account_object(
+    account_id: str,
+    created: int,
+    *,
+    type: str = "standard",
+    controller: dict[str, Any] | None = None,
+    name: str | None = "Stripe Emulator",
+    email: str | None = "emulator@example.com",
+    country: str = "US",
+    default_currency: str = "usd",
+    metadata: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An ``account`` object: the platform's own (the defaults) or a connected account's."""
     requirements: dict[str, Any] = {
         "alternatives": [],
         "current_deadline": None,
@@ -30,14 +42,14 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
         "pending_verification": [],
     }
     return {
-        "id": ctx.account_id,
+        "id": account_id,
         "object": "account",
         "business_profile": {
             "annual_revenue": None,
             "estimated_worker_count": None,
             "mcc": None,
             "minority_owned_business_designation": None,
-            "name": "Stripe Emulator",
+            "name": name,
             "product_description": None,
             "support_address": None,
             "support_email": None,
@@ -48,15 +60,15 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
         "business_type": None,
         "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": True,
-        "controller": {"type": "account"},
-        "country": ctx.settings.country,
-        "created": CREATED,
-        "default_currency": ctx.settings.settlement_currency,
+        "controller": controller or {"type": "account"},
+        "country": country,
+        "created": created,
+        "default_currency": default_currency,
         "details_submitted": True,
-        "email": "emulator@example.com",
-        "external_accounts": list_object([], False, f"/v1/accounts/{ctx.account_id}/external_accounts"),
+        "email": email,
+        "external_accounts": list_object([], False, f"/v1/accounts/{account_id}/external_accounts"),
         "future_requirements": requirements,
-        "metadata": {},
+        "metadata": metadata or {},
         "payouts_enabled": True,
         "requirements": dict(requirements),
         "settings": {
@@ -69,10 +81,10 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
                 "statement_descriptor_prefix_kana": None,
                 "statement_descriptor_prefix_kanji": None,
             },
-            "dashboard": {"display_name": "Stripe Emulator", "timezone": "Etc/UTC"},
+            "dashboard": {"display_name": name, "timezone": "Etc/UTC"},
             "invoices": {"default_account_tax_ids": None, "hosted_payment_method_save": None},
             "payments": {
-                "statement_descriptor": STATEMENT_DESCRIPTOR,
+                "statement_descriptor": None if name is None else name.upper()[:22],
                 "statement_descriptor_kana": None,
                 "statement_descriptor_kanji": None,
                 "statement_descriptor_prefix_kana": None,
@@ -85,9 +97,18 @@ def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[
             },
             "sepa_debit_payments": {},
         },
-        "tos_acceptance": {"date": CREATED, "ip": None, "user_agent": None},
-        "type": "standard",
+        "tos_acceptance": {"date": created, "ip": None, "user_agent": None},
+        "type": type,
     }
+
+
+def retrieve(ctx: ApiContext, _: dict[str, Any], __: Mapping[str, str]) -> dict[str, Any]:
+    return account_object(
+        ctx.account_id,
+        CREATED,
+        country=ctx.settings.country,
+        default_currency=ctx.settings.settlement_currency,
+    )
 
 
 ENDPOINTS = (

@@ -1,7 +1,8 @@
-"""Updates of customers, products and charges, and product deletion: the changes events report.
+"""Updates of customers, products, charges and refunds, and product deletion: the changes events report.
 
 Each update takes only the parameters Stripe's API reference lists for it ("Update a customer",
-"Update a product", "Update a charge": https://docs.stripe.com/api), applies them, and records
+"Update a product", "Update a charge", "Update a refund", which takes only ``metadata``:
+https://docs.stripe.com/api), applies them, and records
 ``<kind>.updated`` with ``previous_attributes`` holding the old value of each changed attribute
 (for ``metadata``, of each changed key; Stripe merges metadata and an empty value removes a key).
 An update that changes nothing records no event.
@@ -17,7 +18,7 @@ from typing import Any
 from airflow_provider_stripe.testing.endpoint import ApiContext, Endpoint, Handler
 from airflow_provider_stripe.testing.errors import invalid
 from airflow_provider_stripe.testing.params import Field, Schema, metadata
-from airflow_provider_stripe.testing.resources import charges, customers, events, products, shapes
+from airflow_provider_stripe.testing.resources import charges, customers, events, products, refunds, shapes
 from airflow_provider_stripe.testing.resources.instruments import new_instrument
 from airflow_provider_stripe.testing.store import Record
 
@@ -100,12 +101,14 @@ _UPDATABLE: dict[str, dict[str, tuple[str, Apply]]] = {
         "shipping": ("shipping", _charge_shipping),
         "transfer_group": ("transfer_group", _as_given),
     },
+    "refund": {"metadata": ("metadata", _merged_metadata)},
 }
 
 _CREATE_SCHEMAS: dict[str, Schema] = {
     "customer": customers.CREATE,
     "product": products.CREATE,
     "charge": charges.CREATE,
+    "refund": refunds.CREATE,
 }
 
 
@@ -176,6 +179,10 @@ ENDPOINTS = (
     Endpoint(
         "POST", "/v1/charges/{id}", "charge", "write", "ChargeUpdateParams", _modelled("charge"),
         _update("charge"),
+    ),
+    Endpoint(
+        "POST", "/v1/refunds/{id}", "refund", "write", "RefundUpdateParams", _modelled("refund"),
+        _update("refund"),
     ),
     Endpoint("DELETE", "/v1/products/{id}", "product", "write", "ProductDeleteParams", {}, delete_product),
 )  # fmt: skip
