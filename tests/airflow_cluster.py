@@ -30,14 +30,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
-
-T = TypeVar("T")
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 PROCESSES = {
@@ -71,18 +69,6 @@ def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(what: str, check: Callable[[], T], timeout: float, interval: float = 0.2) -> T:
-    """Call ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 class AirflowCluster:

@@ -32,6 +32,7 @@ class EmulatorState:
         self.visibility_delay = 0.0
         self.latency = 0.0
         self.processing_time = 0.0
+        self.in_flight = 0  # requests received and not yet logged
 
     def reset(self) -> None:
         """Back to as-started, keeping the account and its API keys (connections stay valid)."""

@@ -57,7 +57,7 @@ import stripe as stripe_sdk
 
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.airflow_cluster import CORE_PROCESSES, AirflowCluster, wait_for
+from tests.airflow_cluster import CORE_PROCESSES, AirflowCluster
 from tests.deployment.services import PostgresServer, RedisServer, missing_binaries
 from tests.deployment.stripe_side import (
     OtherTraffic,
@@ -67,6 +67,7 @@ from tests.deployment.stripe_side import (
 )
 from tests.reliability.figures import record
 from tests.transfers.conftest import read_lines
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.real_airflow,

@@ -20,7 +20,8 @@ from airflow import __version__ as airflow_version
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.triggers.stripe_events import EVENT_CURSOR_KEY
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
-from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.airflow_cluster import AirflowCluster
+from tests.waiting import wait_for
 
 #: The mark of the end-to-end tests.
 NEEDS_ASSET_STATE_STORE = pytest.mark.skipif(

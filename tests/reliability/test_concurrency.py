@@ -39,7 +39,7 @@ import pytest
 
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.airflow_cluster import CORE_PROCESSES, AirflowCluster, wait_for
+from tests.airflow_cluster import CORE_PROCESSES, AirflowCluster
 from tests.deployment.services import PostgresServer, missing_binaries
 from tests.deployment.stripe_side import (
     SENSOR_FILTERS,
@@ -60,6 +60,7 @@ from tests.reliability.key_leaks import (
     find_leaks,
     secrets_dag_source,
 )
+from tests.waiting import wait_for
 
 pytestmark = [
     pytest.mark.real_airflow,
