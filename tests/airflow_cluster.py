@@ -240,6 +240,26 @@ class AirflowCluster:
         text = logs[-1].read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
+    def scheduler_lines(self, *fragments: str) -> int:
+        """How many lines of the scheduler's logs (every generation) contain all of ``fragments``."""
+        return sum(
+            all(fragment in line for fragment in fragments)
+            for log in self.home.glob("scheduler-*.log")
+            for line in log.read_text(errors="replace").splitlines()
+        )
+
+    def exits_read(self, dag_id: str, task_id: str) -> int:
+        """How many of the task's successful exits (a deferral is one) the scheduler has read from its
+        executor (any map index).
+
+        ``SchedulerJobRunner._process_executor_events`` logs "Received executor event with state success
+        for task instance TaskInstanceKey(...)" for each, on Airflow 2.11 and 3.3 alike. Once it read
+        a deferred task's exit, a resume of that try can no longer meet Airflow 3.3's "state changed
+        externally" race (docs/deploying.md): the stale event is gone.
+        """
+        key = f"TaskInstanceKey(dag_id='{dag_id}', task_id='{task_id}',"
+        return self.scheduler_lines(f"state success for task instance {key}")
+
     def diagnostics(self) -> str:
         logs = [
             f"===== airflow {name} =====\n{self.log_tail(name)}"

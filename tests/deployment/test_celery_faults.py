@@ -410,10 +410,7 @@ def test_creates_sensors_and_exports_survive_killed_workers_and_restarts(deploym
 
     dag_requests = [r for r in stripe.requests if (r.method, r.path) in DAG_CALLS]
     statuses = Counter(r.status for r in dag_requests)
-    state_mismatches = sum(
-        log.read_text(errors="replace").count("reported that the task instance")
-        for log in cluster.home.glob("scheduler-*.log")
-    )
+    state_mismatches = cluster.scheduler_lines("reported that the task instance")
     figures = {
         "Airflow": f"{'3' if AIRFLOW_V_3_0_PLUS else '2'} CeleryExecutor on PostgreSQL",
         "task runs": sum(tries for _, tries in states.values()),
