@@ -93,9 +93,10 @@ from airflow_provider_stripe.operators.stripe import StripeCreateCustomerOperato
 from airflow_provider_stripe.sensors.stripe import StripeNewChargeSensor, StripeNewRefundSensor
 
 # Sensors start first (a higher priority) and poll while the customers are created. Three retries: on
-# Airflow 3.2-3.3, a trigger that fires, or a reschedule that comes due, within seconds can have its
-# task failed by the scheduler (apache/airflow#67287, #71580), and a fresh-clone CI run saw it take
-# both tries of a one-retry `reschedule` sensor; a retry delivers the same objects (docs/deploying.md).
+# Airflow 3.2-3.3, a reschedule that comes due within seconds can have its task failed by the
+# scheduler (apache/airflow#71172; a resume after a deferral too, #67287 and #72716, which the test
+# avoids), and a fresh-clone CI run saw it take both tries of a one-retry `reschedule` sensor; a
+# retry delivers the same objects (docs/deploying.md).
 SENSING = dict(
     pool={pool!r},
     priority_weight=100,
