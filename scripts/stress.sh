@@ -4,8 +4,7 @@
 #   scripts/test --stress                                     # 5 rounds of STRESS_TESTS, both versions
 #   STRESS_ROUNDS=2 AIRFLOW_VERSIONS=3.3.2 scripts/test --stress -k faults   # extra arguments go to pytest
 #   STRESS_TESTS="tests/reliability/test_double_charges.py" scripts/test --stress
-STRESS_TESTS_DEFAULT="tests/reliability tests/deployment tests/events/test_event_sensor_faults.py \
-tests/sensors tests/connect/test_connect_sensors.py tests/event_triggers"
+STRESS_TESTS_DEFAULT="tests/reliability tests/deployment tests/events/test_event_sensor_faults.py"
 
 hog_pids=()
 
