@@ -62,6 +62,7 @@ class Fault:
         return error
 
     def validate(self) -> None:
+        """Raise ValueError for a status that is not an HTTP error or ``"drop"``, or a negative delay."""
         if self.status is not None and not (
             self.status == "drop" or (isinstance(self.status, int) and 400 <= self.status <= 599)
         ):
