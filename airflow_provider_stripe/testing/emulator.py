@@ -245,11 +245,14 @@ class StripeEmulator:
     def slow_next(
         self, n: int, seconds: float, *, method: str | None = None, path: str | None = None, after: int = 0
     ) -> None:
-        """Answer the next ``n`` requests ``seconds`` late (after letting ``after`` through): each is
-        carried out at once (a create creates), then its answer waits: longer than a client's
+        """Answer the next ``n`` requests carried out ``seconds`` late (after letting ``after`` through):
+        each is carried out at once (a create creates), then its answer waits: longer than a client's
         timeout, it is the answer that comes too late. ``method`` and ``path`` (a prefix) choose the
-        requests, as in :meth:`fail_next`; unlike :attr:`latency`, which holds until set back, this
-        strikes exactly ``n`` requests however long they take to come.
+        requests, as in :meth:`fail_next`; requests refused before they are carried out (a 429 of the
+        rate limit, a refused parameter, an injected error before the handler) do not count, an
+        idempotent replay does.
+        Unlike :attr:`latency`, which holds until set back, this strikes exactly ``n`` requests
+        however long they take to come.
         """
         with self._state.lock:
             self._state.faults.add(n, Fault(delay=seconds), after=after, method=method, path=path)

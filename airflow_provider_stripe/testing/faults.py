@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from airflow_provider_stripe.testing.errors import StripeAPIError, api_error, rate_limited
@@ -70,12 +70,6 @@ class Fault:
         if self.delay < 0:
             raise ValueError("delay must be >= 0")
 
-    def combined(self, other: Fault) -> Fault:
-        """This fault and ``other`` striking one request: this one's error (else the other's), the
-        longer delay."""
-        first = self if self.status is not None else other
-        return replace(first, delay=max(self.delay, other.delay))
-
 
 @dataclass
 class _Keyed:
@@ -99,39 +93,50 @@ class _Keyed:
 
 
 class FaultQueue:
-    """What the coming requests get: in order, a fault or None to let one through; and faults kept for
-    the coming requests of one method and path prefix, which other requests pass by."""
+    """What the coming requests get: in order, an error fault or None to let one through; error faults
+    kept for the coming requests of one method and path prefix, which other requests pass by; and late
+    answers, which count only the requests carried out or replayed (not a 429, a refused parameter)."""
 
     def __init__(self) -> None:
         self._pending: deque[Fault | None] = deque()
         self._keyed: list[_Keyed] = []
+        self._late: list[_Keyed] = []
 
     def add(
         self, count: int, fault: Fault, after: int = 0, method: str | None = None, path: str | None = None
     ) -> None:
         """Queue ``count`` faults after ``after`` requests; with ``method`` or ``path`` only matching
-        requests count, and several such queues each count every matching request."""
+        requests count, and several such queues each count every matching request. A fault with no
+        ``status`` is a late answer: only requests that are carried out count for it."""
         if count < 0 or after < 0:
             raise ValueError("count and after must be >= 0")
         fault.validate()
-        if method is None and path is None:
+        keyed = _Keyed(method and method.upper(), path or "/", after, count, fault)
+        if fault.status is None:
+            self._late.append(keyed)
+        elif method is None and path is None:
             self._pending.extend([None] * after + [fault] * count)
-        elif count:
-            self._keyed.append(_Keyed(method and method.upper(), path or "/", after, count, fault))
+        else:
+            self._keyed.append(keyed)
 
     def take(self, method: str, path: str) -> Fault | None:
-        """What this request gets (every queue it matches moves on by one)."""
+        """The error fault this request gets, the first armed of those it meets (every queue it
+        matches moves on by one)."""
         fault = self._pending.popleft() if self._pending else None
-        for keyed in self._keyed:
-            hit = keyed.take(method, path)
-            if hit is not None:
-                fault = hit if fault is None else fault.combined(hit)
+        hits = [keyed.take(method, path) for keyed in self._keyed]
         self._keyed = [keyed for keyed in self._keyed if keyed.count]
-        return fault
+        return next((hit for hit in [fault, *hits] if hit is not None), None)
+
+    def take_delay(self, method: str, path: str) -> float:
+        """Seconds a request carried out (or replayed) waits before its answer (the longest it meets)."""
+        hits = [keyed.take(method, path) for keyed in self._late]
+        self._late = [keyed for keyed in self._late if keyed.count]
+        return max((hit.delay for hit in hits if hit is not None), default=0.0)
 
     def clear(self) -> None:
         self._pending.clear()
         self._keyed.clear()
+        self._late.clear()
 
 
 class RateLimiter:

@@ -134,7 +134,7 @@ class StripeServer:
             fault = state.faults.take(incoming.method, incoming.path)
             latency, processing_time = state.latency, state.processing_time
             admission: Admitted | Outcome
-            if fault is not None and fault.status is not None and not fault.after_handler:
+            if fault is not None and not fault.after_handler:
                 admission = self._fault(fault, incoming)
             elif not state.rate_limiter.admit():
                 admission = self._error(rate_limited(), incoming)
@@ -149,12 +149,15 @@ class StripeServer:
                     outcome = self._execute(admission)
         else:
             outcome = admission
-        if fault is not None and fault.status is not None and fault.after_handler:
+        late = 0.0
+        if isinstance(admission, Admitted) or outcome.replayed:  # carried out, now or before
+            with state.lock:
+                late = state.faults.take_delay(incoming.method, incoming.path)
+        if fault is not None and fault.after_handler:
             outcome = self._fault(fault, incoming)
         answered_at = state.clock.time()
-        delay = latency + (fault.delay if fault is not None else 0.0)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        if latency + late > 0:
+            await asyncio.sleep(latency + late)
         key = key_from_header(incoming.headers.get("Authorization"))
         state.log.append(
             RecordedRequest(

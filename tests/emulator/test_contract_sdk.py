@@ -932,7 +932,7 @@ def test_a_late_answer_strikes_exactly_the_requests_it_names(stripe_emulator: St
     assert stripe_emulator.in_flight == 0
 
 
-def test_faults_that_meet_on_one_request_combine(
+def test_faults_that_meet_on_one_request_and_late_answers_count_requests_carried_out(
     client: stripe.StripeClient, stripe_emulator: StripeEmulator
 ) -> None:
     stripe_emulator.slow_next(1, 0.05, path="/v1/balance")
@@ -941,10 +941,13 @@ def test_faults_that_meet_on_one_request_combine(
     stripe_emulator.fail_next(1, status=503)
     stripe_emulator.slow_next(1, 0.05, path="/v1/balance")
     stripe_emulator.fail_next(1, status=429, path="/v1/balance")
-    with pytest.raises(stripe.APIError):  # the first armed error, answered late
+    with pytest.raises(stripe.APIError):  # the first armed error; not carried out: answered at once
         client.v1.balance.retrieve()
-    client.v1.balance.retrieve()
-    assert [r.status for r in stripe_emulator.requests] == [503, 200]
+    with pytest.raises(stripe.InvalidRequestError):  # a refused parameter: not carried out either
+        client.v1.balance.retrieve(params={"bogus": "1"})  # type: ignore[typeddict-unknown-key]
+    client.v1.balance.retrieve()  # carried out: the late answer strikes this one
+    assert [r.status for r in stripe_emulator.requests] == [503, 400, 200]
+    assert stripe_emulator.in_flight == 0
     with pytest.raises(ValueError, match="delay"):
         stripe_emulator.slow_next(1, -1)
     with pytest.raises(ValueError, match="status"):

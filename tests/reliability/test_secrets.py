@@ -366,7 +366,8 @@ class TasksTestHome:
         def sensor_triggers() -> list[tuple[str, str]]:
             return [row for row in self._trigger_rows() if "StripeNewObjectsTrigger" in row[0]]
 
-        wait_for("the sensor's trigger row", lambda: process.poll() is not None or sensor_triggers(), 120)
+        # Generous: on a loaded machine one `airflow tasks test` took more than 2 minutes to defer.
+        wait_for("the sensor's trigger row", lambda: process.poll() is not None or sensor_triggers(), 900)
         triggers = sensor_triggers()
         self.stripe.create_charge()
         return triggers
