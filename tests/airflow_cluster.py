@@ -30,14 +30,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_0_PLUS
-
-T = TypeVar("T")
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 PROCESSES = {
@@ -71,18 +69,6 @@ def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(what: str, check: Callable[[], T], timeout: float, interval: float = 0.2) -> T:
-    """Call ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 class AirflowCluster:
@@ -253,6 +239,26 @@ class AirflowCluster:
             return "(no log)"
         text = logs[-1].read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
+
+    def scheduler_lines(self, *fragments: str) -> int:
+        """How many lines of the scheduler's logs (every generation) contain all of ``fragments``."""
+        return sum(
+            all(fragment in line for fragment in fragments)
+            for log in self.home.glob("scheduler-*.log")
+            for line in log.read_text(errors="replace").splitlines()
+        )
+
+    def exits_read(self, dag_id: str, task_id: str) -> int:
+        """How many of the task's successful exits (a deferral is one) the scheduler has read from its
+        executor (any map index).
+
+        ``SchedulerJobRunner._process_executor_events`` logs "Received executor event with state success
+        for task instance TaskInstanceKey(...)" for each, on Airflow 2.11 and 3.3 alike. Once it read
+        a deferred task's exit, a resume of that try can no longer meet Airflow 3.3's "state changed
+        externally" race (docs/deploying.md): the stale event is gone.
+        """
+        key = f"TaskInstanceKey(dag_id='{dag_id}', task_id='{task_id}',"
+        return self.scheduler_lines(f"state success for task instance {key}")
 
     def diagnostics(self) -> str:
         logs = [

@@ -264,6 +264,9 @@ class StripeEmulator:
         should_retry: bool | None = None,
         after_handler: bool = False,
         after: int = 0,
+        *,
+        method: str | None = None,
+        path: str | None = None,
     ) -> None:
         """Make the next ``n`` API requests fail (after letting ``after`` more through).
 
@@ -273,9 +276,35 @@ class StripeEmulator:
         ``after_handler`` the request is carried out first (the object IS created, an idempotency
         key IS saved) and only its response is replaced: "the POST succeeded but the answer was lost".
         Calls queue up: ``fail_next(1, 429, after=1); fail_next(1, 500)`` answers 200, 429, 500.
+
+        With ``method`` and/or ``path`` (a path prefix) only the requests that match count, for
+        ``after`` and ``n`` alike, and any other request passes by untouched:
+        ``fail_next(1, 500, method="GET", path="/v1/charges")`` fails the next charge list or
+        retrieval, whatever else is sent first. Each such call counts on its own.
         """
         with self._state.lock:
-            self._state.faults.add(n, Fault(status, should_retry, after_handler), after=after)
+            fault = Fault(status, should_retry, after_handler)
+            self._state.faults.add(n, fault, after=after, method=method, path=path)
+
+    def slow_next(
+        self, n: int, seconds: float, *, method: str | None = None, path: str | None = None, after: int = 0
+    ) -> None:
+        """Answer the next ``n`` requests carried out ``seconds`` late (after letting ``after`` through):
+        each is carried out at once (a create creates), then its answer waits: longer than a client's
+        timeout, it is the answer that comes too late. ``method`` and ``path`` (a prefix) choose the
+        requests, as in :meth:`fail_next`; requests refused before they are carried out (a 429 of the
+        rate limit, a refused parameter, an injected error before the handler) do not count, an
+        idempotent replay does.
+        Unlike :attr:`latency`, which holds until set back, this strikes exactly ``n`` requests
+        however long they take to come.
+        """
+        with self._state.lock:
+            self._state.faults.add(n, Fault(delay=seconds), after=after, method=method, path=path)
+
+    def clear_faults(self) -> None:
+        """Forget every fault and late answer not used yet."""
+        with self._state.lock:
+            self._state.faults.clear()
 
     def rate_limit(
         self, per_second: int | None, live_per_second: int | Literal["same"] | None = "same"
@@ -326,6 +355,12 @@ class StripeEmulator:
     def count(self, method: str | None = None, path_prefix: str | None = None) -> int:
         """How many logged requests match ``method`` and start with ``path_prefix``."""
         return self._state.log.count(method, path_prefix)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet answered (a late answer counts until it is logged)."""
+        with self._state.lock:
+            return self._state.in_flight
 
     def clear_log(self) -> None:
         self._state.log.clear()

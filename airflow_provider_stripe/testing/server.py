@@ -5,11 +5,11 @@ For every request, in order: injected fault (before handling) -> rate limit -> A
 validation (the generated parameter list, the endpoint's checks, ``expand`` paths) -> idempotency
 (replay, conflict, or 409 while the same key is in progress) -> processing time -> the resource
 handler and ``expand`` -> saving the idempotent result -> injected fault (after handling) -> added
-latency -> request log. As on Stripe, a result is saved for replay only once the endpoint began
-executing: validation failures, 429s and conflicts save nothing. Every answer carries ``Request-Id``
-and ``Stripe-Version``; every error body a ``request_log_url``. aiohttp does the HTTP (and sets
-TCP_NODELAY, which keeps a loopback request at about a millisecond); this module only decides what
-to answer.
+latency and injected lateness -> request log. As on Stripe, a result is saved for replay only once
+the endpoint began executing: validation failures, 429s and conflicts save nothing. Every answer
+carries ``Request-Id`` and ``Stripe-Version``; every error body a ``request_log_url``. aiohttp does
+the HTTP (and sets TCP_NODELAY, which keeps a loopback request at about a millisecond); this module
+only decides what to answer.
 """
 
 from __future__ import annotations
@@ -123,10 +123,20 @@ class StripeServer:
         return app
 
     async def _serve(self, endpoint: Endpoint | None, request: web.Request) -> web.StreamResponse:
+        """Answer ``request``, counted in :attr:`EmulatorState.in_flight` until it is logged."""
+        with self._state.lock:
+            self._state.in_flight += 1
+        try:
+            return await self._answer(endpoint, request)
+        finally:
+            with self._state.lock:
+                self._state.in_flight -= 1
+
+    async def _answer(self, endpoint: Endpoint | None, request: web.Request) -> web.StreamResponse:
         incoming = await self._read(request)
         state = self._state
         with state.lock:
-            fault = state.faults.take()
+            fault = state.faults.take(incoming.method, incoming.path)
             latency, processing_time = state.latency, state.processing_time
             admission: Admitted | Outcome
             if fault is not None and not fault.after_handler:
@@ -144,11 +154,15 @@ class StripeServer:
                     outcome = self._execute(admission)
         else:
             outcome = admission
+        late = 0.0
+        if isinstance(admission, Admitted) or outcome.replayed:  # carried out, now or before
+            with state.lock:
+                late = state.faults.take_delay(incoming.method, incoming.path)
         if fault is not None and fault.after_handler:
             outcome = self._fault(fault, incoming)
         answered_at = state.clock.time()
-        if latency > 0:
-            await asyncio.sleep(latency)
+        if latency + late > 0:
+            await asyncio.sleep(latency + late)
         key = key_from_header(incoming.headers.get("Authorization"))
         state.log.append(
             RecordedRequest(

@@ -44,6 +44,7 @@ class EmulatorState:
         self.latency = latency
         self.processing_time = 0.0
         self.settings = AccountSettings()
+        self.in_flight = 0  # requests received and not yet logged
 
     def reset(self) -> None:
         """Back to as-started (limits and latency too), keeping the account and its API keys."""

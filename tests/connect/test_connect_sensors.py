@@ -9,7 +9,6 @@ A ``Stripe-Account`` header makes a list call list that connected account's obje
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from airflow_provider_stripe.testing import StripeEmulator
 from tests.connect.conftest import ACCOUNT_A, ACCOUNT_B
 from tests.dag_runs import RunResult, load_dag, run_dag, write_dag
 from tests.sensors.test_sensor_runs import delivered
+from tests.waiting import wait_for
 
 DAY = timedelta(days=1)
 FIRST_DAY = datetime(2026, 1, 1)
@@ -81,14 +81,15 @@ def run_creating_while_waiting(
     the index waits (the next poke, or its trigger when deferrable)."""
     created: dict[int, list[str]] = {}
 
-    def create_when_waiting() -> None:
+    def serve_waiting() -> bool:
         # Airflow runs the map indexes in no set order: serve whichever waits.
-        deadline = time.monotonic() + 60
-        while len(created) < 2 and time.monotonic() < deadline:
-            for index in {0, 1} - created.keys():
-                if (folder / f"waiting-{index}").exists():
-                    created[index] = create(index)
-            time.sleep(0.05)
+        for index in {0, 1} - created.keys():
+            if (folder / f"waiting-{index}").exists():
+                created[index] = create(index)
+        return len(created) == 2
+
+    def create_when_waiting() -> None:
+        wait_for("both map indexes to wait", serve_waiting)
 
     creator = threading.Thread(target=create_when_waiting)
     creator.start()

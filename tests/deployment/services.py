@@ -24,7 +24,8 @@ from types import TracebackType
 
 from typing_extensions import Self
 
-from tests.airflow_cluster import free_port, wait_for
+from tests.airflow_cluster import free_port
+from tests.waiting import wait_for
 
 POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"

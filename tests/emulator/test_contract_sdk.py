@@ -16,6 +16,7 @@ import stripe
 
 from airflow_provider_stripe.testing import StripeEmulator
 from tests.emulator.conftest import charge, error_body, sdk_client
+from tests.waiting import wait_for
 
 # Top-level keys of Stripe's own OpenAPI fixtures (shared/stripe/objects.json): clients read these.
 FIXTURE_KEYS = {
@@ -877,6 +878,66 @@ def test_fail_next_queues_up_and_can_wait(
         with contextlib.suppress(stripe.RateLimitError, stripe.APIError):
             client.v1.balance.retrieve()
     assert [r.status for r in stripe_emulator.requests] == [200, 429, 500, 200]
+
+
+def test_faults_keyed_to_a_method_and_path_strike_only_those_requests(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    stripe_emulator.fail_next(1, status=500, method="GET", path="/v1/charges", after=1)
+    stripe_emulator.fail_next(1, status=429, method="post")  # any path, method case-insensitive
+    with contextlib.suppress(stripe.RateLimitError):
+        client.v1.customers.create()
+    client.v1.charges.list()  # the one let through
+    client.v1.balance.retrieve()  # another path: passes by, and is not counted
+    with pytest.raises(stripe.APIError):
+        client.v1.charges.list()
+    client.v1.charges.list()
+    client.v1.customers.create()
+    statuses = [(r.method, r.path, r.status) for r in stripe_emulator.requests]
+    assert statuses == [
+        ("POST", "/v1/customers", 429),
+        ("GET", "/v1/charges", 200),
+        ("GET", "/v1/balance", 200),
+        ("GET", "/v1/charges", 500),
+        ("GET", "/v1/charges", 200),
+        ("POST", "/v1/customers", 200),
+    ]
+
+
+def test_a_late_answer_strikes_exactly_the_requests_it_names(stripe_emulator: StripeEmulator) -> None:
+    """The create is carried out at once and answered after the client gave up; nothing else waits."""
+    stripe_emulator.slow_next(1, 1.0, method="POST", path="/v1/customers")
+    auth = (stripe_emulator.api_key, "")
+    assert requests.get(f"{stripe_emulator.base_url}/v1/balance", auth=auth, timeout=30).ok
+    with pytest.raises(requests.Timeout):
+        requests.post(f"{stripe_emulator.base_url}/v1/customers", auth=auth, timeout=0.2)
+    assert len(stripe_emulator.objects("customer")) == 1  # made before the late answer
+    wait_for("the late answer", lambda: stripe_emulator.in_flight == 0)
+    assert requests.post(f"{stripe_emulator.base_url}/v1/customers", auth=auth, timeout=30).ok
+    assert [r.status for r in stripe_emulator.requests] == [200, 200, 200]
+    assert stripe_emulator.in_flight == 0
+
+
+def test_faults_that_meet_on_one_request_and_late_answers_count_requests_carried_out(
+    client: stripe.StripeClient, stripe_emulator: StripeEmulator
+) -> None:
+    stripe_emulator.slow_next(1, 0.05, path="/v1/balance")
+    stripe_emulator.fail_next(1, status=503)
+    stripe_emulator.clear_faults()
+    stripe_emulator.fail_next(1, status=503)
+    stripe_emulator.slow_next(1, 0.05, path="/v1/balance")
+    stripe_emulator.fail_next(1, status=429, path="/v1/balance")
+    with pytest.raises(stripe.APIError):  # the first armed error; not carried out: answered at once
+        client.v1.balance.retrieve()
+    with pytest.raises(stripe.InvalidRequestError):  # a refused parameter: not carried out either
+        client.v1.balance.retrieve(params={"bogus": "1"})  # type: ignore[typeddict-unknown-key]
+    client.v1.balance.retrieve()  # carried out: the late answer strikes this one
+    assert [r.status for r in stripe_emulator.requests] == [503, 400, 200]
+    assert stripe_emulator.in_flight == 0
+    with pytest.raises(ValueError, match="delay"):
+        stripe_emulator.slow_next(1, -1)
+    with pytest.raises(ValueError, match="status"):
+        stripe_emulator.fail_next(1, status=302, path="/v1/charges")
 
 
 def test_dropped_connection(client: stripe.StripeClient, stripe_emulator: StripeEmulator) -> None:

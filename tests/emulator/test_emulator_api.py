@@ -37,12 +37,14 @@ def test_a_request_takes_milliseconds(stripe_emulator: StripeEmulator) -> None:
         session.auth = (stripe_emulator.api_key, "")
         url = f"{stripe_emulator.base_url}/v1/customers"
         session.post(url, timeout=5)
-        started = time.perf_counter()
+        durations = []
         for _ in range(50):
+            started = time.perf_counter()
             session.post(url, data={"email": "a@example.com"}, timeout=5)
-        per_request = (time.perf_counter() - started) / 50
-    # Without TCP_NODELAY a loopback request waits ~40 ms for a delayed ACK.
-    assert per_request < 0.02
+            durations.append(time.perf_counter() - started)
+    # Without TCP_NODELAY every loopback request waits ~40 ms for a delayed ACK. The fastest of 50
+    # shows that floor whatever else the machine is doing (the mean grew past 20 ms under a CPU hog).
+    assert min(durations) < 0.02
 
 
 def test_fixed_api_key() -> None:

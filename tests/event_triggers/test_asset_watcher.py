@@ -21,7 +21,7 @@ from airflow.providers.common.compat.sdk import AirflowOptionalProviderFeatureEx
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.triggers.stripe import StripeNewChargeEventTrigger, StripeNewRefundEventTrigger
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
-from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.airflow_cluster import AirflowCluster
 from tests.event_triggers.watching import (
     DAG_FILES,
     NEEDS_ASSET_STATE_STORE,
@@ -32,6 +32,7 @@ from tests.event_triggers.watching import (
     saved_ids,
     watcher_cluster,
 )
+from tests.waiting import wait_for
 
 DAG_ID = "stripe_charges_watcher"
 ASSET = "stripe_charges"

@@ -20,7 +20,8 @@ from airflow import __version__ as airflow_version
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.triggers.stripe_events import EVENT_CURSOR_KEY
 from airflow_provider_stripe.version_compat import AIRFLOW_V_3_3_PLUS
-from tests.airflow_cluster import AirflowCluster, wait_for
+from tests.airflow_cluster import AirflowCluster
+from tests.waiting import wait_for
 
 #: The mark of the end-to-end tests.
 NEEDS_ASSET_STATE_STORE = pytest.mark.skipif(
@@ -30,9 +31,9 @@ NEEDS_ASSET_STATE_STORE = pytest.mark.skipif(
 DAG_FILES = Path(__file__).parent / "dag_files"
 #: The module the DAG files import their task from.
 TASK_RECORDS = DAG_FILES / "task_records.py"
-POLL_INTERVAL = 1.0  # as in the DAG files
-#: Long enough for a second, wrong DAG run to show up after a batch's run (scheduler loop + a poll).
-SETTLE_SECONDS = 3 * POLL_INTERVAL
+#: Polls after a batch's run during which a second, wrong DAG run would show up (counted in polls,
+#: not seconds: a loaded machine polls less often, and gets as many chances).
+SETTLE_POLLS = 3
 
 
 class HiddenBatch:
@@ -177,7 +178,7 @@ class WatchedRuns:
         self.batches.append(sorted(batch))
         wait_for(f"DAG run #{len(self.batches)}", lambda: len(self.runs()) >= len(self.batches), timeout)
         self.timeline(f"DAG run #{len(self.batches)} ({len(batch)} objects)")
-        time.sleep(SETTLE_SECONDS)
+        self.wait_for_polls(SETTLE_POLLS)
         self.assert_one_run_per_batch()
 
     def assert_one_run_per_batch(self) -> None:
@@ -192,11 +193,14 @@ class WatchedRuns:
         wait_for("the new triggerer to take the trigger over", lambda: self.triggerer_job() != old_job, 60)
         self.timeline("new triggerer took over")
 
+    def wait_for_polls(self, count: int) -> None:
+        """Until the trigger has polled ``count`` more times (each a chance to emit a run too many)."""
+        before = self.polls()
+        wait_for(f"{count} more polls", lambda: self.polls() >= before + count)
+
     def assert_quiet(self) -> None:
         """Nothing new for several polls: no more runs."""
-        before = self.polls()
-        time.sleep(5 * POLL_INTERVAL)
-        assert self.polls() >= before + 3, "the trigger stopped polling"
+        self.wait_for_polls(3)
         self.assert_one_run_per_batch()
 
     def assert_each_run_got_its_batch(self) -> None:

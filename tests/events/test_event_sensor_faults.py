@@ -12,7 +12,6 @@ event was delivered exactly once.
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
@@ -31,13 +30,12 @@ from tests.reliability.test_sensor_faults import (
     LOOKBACK,
     SEED,
     SENSOR_TIMEOUT,
-    WATCHDOG_SECONDS,
     Creator,
     Ledger,
     batch_of,
     make_plan,
+    run_faults,
     sensor_dag,
-    spike,
 )
 
 RUNS = 12
@@ -81,19 +79,9 @@ def test_event_sensor_runs_under_faults_lose_nothing_and_repeat_nothing(
         if cursor is not None and cursor.walk_from is not None:
             cursor = replace(cursor, walk_from=charge_of[cursor.walk_from])
         expected = ledger.expected_batch(stripe.clock.time(), max_batch, cursor)
-        helpers = [spike(stripe)] if with_spike else []
-        watchdog = threading.Timer(WATCHDOG_SECONDS, creator.create, (ledger, 1, 0))
-        if deferrable:
-            watchdog.start()
-            helpers.append(watchdog)
-        try:
+        wake = deferrable and not expected
+        with run_faults(stripe, creator, ledger, "/v1/events", spike=with_spike, wake=wake) as woken:
             result = run_dag(dag, day, run_conf={"crash": crash} if crash else {})
-        finally:
-            for helper in helpers:
-                helper.cancel()
-                if helper.is_alive():
-                    helper.join()
-            stripe.latency = 0
         batch = batch_of(result)
         if batch is None:
             outcomes["timed out, nothing new"] += 1
@@ -103,7 +91,7 @@ def test_event_sensor_runs_under_faults_lose_nothing_and_repeat_nothing(
         ids = [event["data"]["object"]["id"] for event in batch]
         outcomes["succeeded after a killed try" if result.tries[("new", -1)] > 1 else "succeeded"] += 1
         assert not set(ids) & set(ledger.delivered), "an event delivered twice"
-        if not (watchdog.finished.is_set() and not expected):
+        if not woken.is_set():
             assert ids == expected, "not the oldest undelivered visible events, oldest first"
         stored = Cursor.from_json(result.xcom("new", CURSOR_XCOM_KEY))
         assert set(stored.delivered) >= {e["id"] for e in batch if e["created"] >= stored.floor}

@@ -64,6 +64,7 @@ from tests.reliability.key_leaks import (
     needles,
     secrets_dag_source,
 )
+from tests.waiting import wait_for
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
 FAILURES = [case for case in CASES if not case.succeeds]
@@ -361,11 +362,13 @@ class TasksTestHome:
     def _release_sensor(self, process: subprocess.Popen[str]) -> list[tuple[str, str]]:
         """Wait until the sensor is deferred (its trigger row exists), keep the row, then create the
         charge it waits for."""
-        deadline = time.monotonic() + 120
-        triggers: list[tuple[str, str]] = []
-        while not triggers and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
-            triggers = [row for row in self._trigger_rows() if "StripeNewObjectsTrigger" in row[0]]
+
+        def sensor_triggers() -> list[tuple[str, str]]:
+            return [row for row in self._trigger_rows() if "StripeNewObjectsTrigger" in row[0]]
+
+        # Generous: on a loaded machine one `airflow tasks test` took more than 2 minutes to defer.
+        wait_for("the sensor's trigger row", lambda: process.poll() is not None or sensor_triggers(), 900)
+        triggers = sensor_triggers()
         self.stripe.create_charge()
         return triggers
 

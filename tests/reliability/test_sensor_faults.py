@@ -3,9 +3,10 @@
 Each scenario runs one sensor DAG ``RUNS`` times (``dag.test()``, Airflow's own retries in-process)
 against the emulator. Before each run a seeded random plan creates new objects (sometimes a burst
 larger than a page in one second, sometimes visible in lists only seconds later, inside the
-lookback) and injects faults: 429s, 500s (with and without ``Stripe-Should-Retry``), dropped
-connections, a latency spike longer than the hook's timeout, and a task killed between the fetch and
-the XCom writes (before the cursor is stored, or after it). The ledger then checks the delivery
+lookback) and injects faults, each keyed to the sensor's requests, never to time: 429s, 500s (with
+and without ``Stripe-Should-Retry``), dropped connections, a latency spike (its next list requests
+answered after the hook's timeout), and a task killed between the fetch and the XCom writes (before
+the cursor is stored, or after it). The ledger then checks the delivery
 contract: every successful run returns exactly the oldest ``max_batch`` of the objects that were
 visible and not yet delivered (while the sensor walks a backlog with ``ending_before``, of those
 newer than where its cursor's walk stands), oldest first; no id comes twice; after a final drain, the ids
@@ -21,7 +22,8 @@ import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -39,18 +41,16 @@ from airflow_provider_stripe.testing import StripeEmulator
 from tests.dag_runs import RunResult, load_dag, run_dag, write_dag
 from tests.reliability.figures import record
 from tests.reliability.resources import connections_to, release_captured_log_records
+from tests.waiting import wait_for
 
 SEED = int(os.environ.get("STRIPE_RELIABILITY_SEED", "8"))
 RUNS = 25
 LOOKBACK = 30
 HOOK_TIMEOUT = 0.3
-SPIKE_LATENCY = 0.6  # each answer during a spike comes after the hook gave up on it
-SPIKE_SECONDS = 1.0
+SPIKE_LATENCY = 0.6  # each answer of a spike comes after the hook gave up on it
+SPIKE_ANSWERS = 2  # a spike's late answers: the hook (3 tries) times out twice, then is answered
 SENSOR_TIMEOUT = 4
 FIRST_DAY = datetime(2026, 3, 1)
-#: A deferrable run waits on the trigger with no timeout under dag.test(): if it has not finished
-#: after this long, the watchdog creates one more (visible) object, which the ledger counts.
-WATCHDOG_SECONDS = 30
 T = TypeVar("T")
 
 CRASHING_SENSOR = '''
@@ -223,15 +223,39 @@ class Creator:
             self.stripe.visibility_delay = 0
 
 
-def spike(stripe: StripeEmulator) -> threading.Timer:
-    stripe.latency = SPIKE_LATENCY
+@contextmanager
+def run_faults(
+    stripe: StripeEmulator, creator: Creator, ledger: Ledger, path: str, *, spike: bool, wake: bool
+) -> Iterator[threading.Event]:
+    """The faults of one run that are not queued before it, each keyed to the sensor's requests.
 
-    def calm() -> None:
-        stripe.latency = 0
+    With ``spike``, the sensor's next ``SPIKE_ANSWERS`` list requests answer after its timeout. With
+    ``wake`` (a deferrable run with nothing to find, which ``dag.test()`` would wait on forever), one
+    visible object is created once the sensor has listed once during the run. Yields an event set
+    when that object was created (the ledger counts it).
+    """
+    if spike:
+        stripe.slow_next(SPIKE_ANSWERS, SPIKE_LATENCY, method="GET", path=path)
+    woken, finished = threading.Event(), threading.Event()
+    listed_before = stripe.count("GET", path)
 
-    timer = threading.Timer(SPIKE_SECONDS, calm)
-    timer.start()
-    return timer
+    def wake_after_a_poll() -> None:
+        polled = wait_for(
+            "the sensor's poll", lambda: finished.is_set() or stripe.count("GET", path) > listed_before
+        )
+        if polled and not finished.is_set():
+            creator.create(ledger, 1, 0)
+            woken.set()
+
+    waker = threading.Thread(target=wake_after_a_poll, name="waker")
+    if wake:
+        waker.start()
+    try:
+        yield woken
+    finally:
+        finished.set()
+        if wake:
+            waker.join()
 
 
 def batch_of(result: RunResult) -> list[dict[str, Any]] | None:
@@ -279,19 +303,9 @@ def test_sensor_runs_under_faults_lose_nothing_and_repeat_nothing(
         expected = ledger.expected_batch(
             stripe.clock.time(), scenario.max_batch, Cursor.from_json(last_cursor[0]) if last_cursor else None
         )
-        helpers = [spike(stripe)] if plan and plan.spike else []
-        watchdog = threading.Timer(WATCHDOG_SECONDS, creator.create, (ledger, 1, 0))
-        if scenario.deferrable:
-            watchdog.start()
-            helpers.append(watchdog)
-        try:
+        spike, wake = bool(plan and plan.spike), scenario.deferrable and not expected
+        with run_faults(stripe, creator, ledger, scenario.path, spike=spike, wake=wake) as woken:
             result = run_dag(dag, day, run_conf=conf)
-        finally:
-            for helper in helpers:
-                helper.cancel()
-                if helper.is_alive():
-                    helper.join()
-            stripe.latency = 0
         batch = batch_of(result)
         if batch is None:
             outcomes["timed out, nothing new" if not expected else "FAILED with news"] += 1
@@ -303,8 +317,8 @@ def test_sensor_runs_under_faults_lose_nothing_and_repeat_nothing(
         assert len(ids) <= scenario.max_batch
         assert ids == sorted(ids, key=ledger.rank.__getitem__), "batch not oldest first"
         assert not set(ids) & set(ledger.delivered), "an object delivered twice"
-        if watchdog.finished.is_set() and not expected:
-            outcomes["woken by the watchdog"] += 1
+        if woken.is_set():
+            outcomes["woken by an object created after a poll"] += 1
         else:
             assert ids == expected, "not the oldest undelivered visible objects"
         cursor = result.xcom("new", CURSOR_XCOM_KEY)

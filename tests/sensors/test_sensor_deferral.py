@@ -23,6 +23,7 @@ from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.triggers.stripe import StripeNewObjectsTrigger
 from tests.dag_runs import load_dag, run_dag, write_dag
 from tests.sensors.test_sensor_runs import create_charges, delivered
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -75,7 +76,7 @@ def test_defers_then_trigger_finds_then_execute_complete_delivers(stripe_env: St
     assert stripe_env.api_key not in repr(kwargs)  # the key never travels with the trigger
 
     def create_later() -> None:
-        time.sleep(0.5)
+        wait_for("the trigger's first poll", lambda: stripe_env.count("GET", "/v1/charges") >= 2)
         stripe_env.clock.advance(1)
         # Hidden until the clock moves on, so that a poll between two creations (a loaded machine
         # is slower than the 0.2 s poll interval) cannot split them over two events.
@@ -163,8 +164,13 @@ def test_deferrable_sensor_end_to_end_in_dag_test(stripe_env: StripeEmulator) ->
     dag = load_dag(path, "charges_deferrable")
     created: list[str] = []
 
+    polls_before = stripe_env.count("GET", "/v1/charges")
+
     def create_later() -> None:
-        time.sleep(2)
+        # After the task's own poke and a poll of its trigger: both found nothing.
+        wait_for(
+            "the trigger's first poll", lambda: stripe_env.count("GET", "/v1/charges") >= polls_before + 2
+        )
         stripe_env.clock.advance(1)
         created.extend(create_charges(stripe_env, 2))
 

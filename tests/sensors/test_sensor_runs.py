@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow_provider_stripe.testing import StripeEmulator
 from tests.dag_runs import RunResult, load_dag, run_dag, write_dag
+from tests.waiting import wait_for
 
 DAY = timedelta(days=1)
 FIRST_DAY = datetime(2026, 1, 1)
@@ -197,16 +198,13 @@ def test_mapped_sensor_keeps_one_cursor_per_customer(stripe_env: StripeEmulator)
 
 def test_reschedule_mode_waits_across_reschedules_then_delivers(stripe_env: StripeEmulator) -> None:
     import threading
-    import time
 
     start = int(stripe_env.clock.now())
     dag = charge_watch_dag("charges_reschedule", start, mode="reschedule", poke_interval=1, timeout=60)
     created: list[str] = []
 
     def create_after_the_first_empty_poke() -> None:
-        deadline = time.monotonic() + 60
-        while stripe_env.count("GET", "/v1/charges") == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for("the first poke", lambda: stripe_env.count("GET", "/v1/charges"))
         stripe_env.clock.advance(1)
         created.extend(create_charges(stripe_env, 2))
 
