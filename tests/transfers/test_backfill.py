@@ -116,7 +116,7 @@ def test_faults_mid_slice_and_a_rerun_are_exactly_once_and_byte_identical(
         resource="charges",
         path=f"file://{tmp_path}/{{{{ data_interval_start | ds }}}}/",
     )
-    # After the probe and a few pages: 500s, then dropped connections, in the middle of slices.
+    # After the sizing page and a few pages: 500s, then dropped connections, in the middle of slices.
     stripe_env.fail_next(3, status=500, after=20)
     stripe_env.fail_next(2, status="drop", after=15)
     result = run_dag(dag, D1)
