@@ -18,6 +18,7 @@ import asyncio
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -124,6 +125,7 @@ class StripeServer:
 
     async def _serve(self, endpoint: Endpoint | None, request: web.Request) -> web.StreamResponse:
         incoming = await self._read(request)
+        received = time.monotonic()
         state = self._state
         with state.lock:
             fault = state.faults.take()
@@ -161,6 +163,7 @@ class StripeServer:
                 status=outcome.status,
                 request_id=incoming.request_id,
                 replayed=outcome.replayed,
+                received=received,
             )
         )
         if outcome.status == DROPPED:
