@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from airflow_provider_stripe.exceptions import StripeAPIError
 
 MAX_PAGE_SIZE = 100
 
@@ -17,6 +19,15 @@ class Page:
 
     body: Mapping[str, Any]
     stripe_time: int | None = None
+
+    def clock(self, path: str) -> datetime:
+        """Stripe's clock when it answered this page of the list at ``path``.
+
+        :raises StripeAPIError: when the answer had no readable ``Date`` header.
+        """
+        if self.stripe_time is None:
+            raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
+        return datetime.fromtimestamp(self.stripe_time, timezone.utc)
 
 
 def stripe_time(date: str | None) -> int | None:

@@ -7,7 +7,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
@@ -35,7 +35,6 @@ from airflow_provider_stripe.api.settings import ClientSettings
 from airflow_provider_stripe.api.tls import ca_bundle, ssl_context
 from airflow_provider_stripe.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_stripe.exceptions import (
-    StripeAPIError,
     StripeAuthenticationError,
     StripeConnectionError,
     StripeError,
@@ -404,10 +403,7 @@ class StripeHook(BaseHook):
         Reading a list the caller is about to read needs no permission beyond that list's.
         Stripe's clock, not this machine's, decides which objects Stripe already shows.
         """
-        now = self.list_page(path, {"limit": 1}).stripe_time
-        if now is None:
-            raise StripeAPIError(f"Stripe answered GET {path} without a readable Date header.")
-        return datetime.fromtimestamp(now, timezone.utc)
+        return self.list_page(path, {"limit": 1}).clock(path)
 
     def calls(self, resource: StripeResource) -> ResourceCalls:
         """The typed calls for ``resource`` (also reachable by name: :attr:`customers`, ...)."""

@@ -28,6 +28,9 @@ class RecordedRequest:
     request_id: str
     replayed: bool
     """Whether the response was an idempotent replay."""
+    received: float = 0.0
+    """``time.monotonic()`` when the emulator took the request in (before its latency), as its rate
+    limiter counts it: the pace a client offered, apart from how long its answers took."""
 
 
 class RequestLog:

@@ -18,6 +18,7 @@ import asyncio
 import functools
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -134,6 +135,7 @@ class StripeServer:
 
     async def _answer(self, endpoint: Endpoint | None, request: web.Request) -> web.StreamResponse:
         incoming = await self._read(request)
+        received = time.monotonic()
         state = self._state
         with state.lock:
             fault = state.faults.take(incoming.method, incoming.path)
@@ -175,6 +177,7 @@ class StripeServer:
                 status=outcome.status,
                 request_id=incoming.request_id,
                 replayed=outcome.replayed,
+                received=received,
             )
         )
         if outcome.status == DROPPED:

@@ -8,8 +8,12 @@ stays at a page per thread and the parts, listed slice by slice, come out in a f
 order of one walk over the whole range.
 
 A range whose first page has no more behind it is that one page (one request, as before); only a
-range with more is sliced. A 429 does not use up a retry: the pacer slows down and the request
-waits its turn again. Other failures are retried as the connection allows (the hook's policy).
+range with more is sliced. That first page, the range's newest, also carries Stripe's clock (its
+``Date`` header): the export reads it as its lookback check (:meth:`CreatedRangeLister.newest_page`),
+so one round trip both sizes the slices and says whether the range may be listed yet.
+
+A 429 does not use up a retry: the pacer slows down and the request waits its turn again. Other
+failures are retried as the connection allows (the hook's policy).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
+from airflow_provider_stripe.api.pages import Page, first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.api.retries import send_with_retries
 from airflow_provider_stripe.exceptions import StripeRateLimitError
 from airflow_provider_stripe.transfers.jsonl import Part, PartWriter
@@ -122,10 +126,19 @@ class CreatedRangeLister:
         self._once = copy.copy(hook)
         self._once.__dict__["settings"] = dataclasses.replace(hook.settings, max_retries=0)
 
-    def export(self, created_gte: int, created_lt: int, series: PartSeries) -> list[Part]:
-        """Write every object of the range into part series, and return the parts in order."""
+    def newest_page(self, created_gte: int, created_lt: int) -> Page:
+        """The range's first page (its newest objects), with Stripe's clock when it answered."""
+        return self._page(self._query(created_gte, created_lt))
+
+    def export(
+        self, created_gte: int, created_lt: int, series: PartSeries, newest: Page | None = None
+    ) -> list[Part]:
+        """Write every object of the range into part series, and return the parts in order.
+
+        :param newest: the range's :meth:`newest_page`, if already read (else read here).
+        """
         first_query = self._query(created_gte, created_lt)
-        first = self._page(first_query)
+        first = (newest or self._page(first_query)).body
         slices = 1
         if first.get("has_more"):
             created = [int(obj["created"]) for obj in first.get("data") or []]
@@ -189,7 +202,7 @@ class CreatedRangeLister:
         while query is not None:
             if self._stopping.is_set():
                 raise _Stopped()
-            page = self._page(query)
+            page = self._page(query).body
             self._write(query, page, writer)
             query = next_page_params(query, page)
 
@@ -203,7 +216,7 @@ class CreatedRangeLister:
     def _query(self, created_gte: int, created_lt: int) -> dict[str, Any]:
         return first_page_params({**self._params, "created": {"gte": created_gte, "lt": created_lt}})
 
-    def _page(self, query: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _page(self, query: Mapping[str, Any]) -> Page:
         """One page, each attempt paced; 429s slow the pacer down and wait a new turn."""
         for _ in range(MAX_THROTTLED):
             try:
@@ -215,11 +228,11 @@ class CreatedRangeLister:
             return page
         return send_with_retries(self._hook.settings, lambda: self._attempt(query, last=True))
 
-    def _attempt(self, query: Mapping[str, Any], last: bool = False) -> Mapping[str, Any]:
+    def _attempt(self, query: Mapping[str, Any], last: bool = False) -> Page:
         self.pacer.acquire()
         self.progress.add(requests=1)
         try:
-            return self._once.list_page(self._path, query).body
+            return self._once.list_page(self._path, query)
         except StripeRateLimitError as error:
             if last:
                 raise

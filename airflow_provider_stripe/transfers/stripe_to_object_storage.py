@@ -162,13 +162,21 @@ class StripeToObjectStorageOperator(BaseOperator):
         interval = CreatedInterval.of_data_interval(
             context.get("data_interval_start"), context.get("data_interval_end")
         )
-        self._wait_until_listable(interval)
         window = {"kind": "data_interval", **_created_bounds(interval.created_gte, interval.created_lt)}
         if feed is not None:
+            self._wait_until_listable(interval, self.hook.server_time(EVENTS_PATH))
             events = events_in(self.hook.list_page, feed, interval)
             with changed_objects(feed, events, self._retrieve, newest_first=True, params=filters) as changed:
                 return self._export(_streamed(changed), {**window, "capture": "changes"})
-        return self._export(self._listed(filters, interval.created_gte, interval.created_lt), window)
+        # The interval's newest page is also the clock check: one round trip before the slices.
+        lister = self._lister(filters)
+        newest = lister.newest_page(interval.created_gte, interval.created_lt)
+        self._wait_until_listable(interval, newest.clock(list_path(self.resource)))
+
+        def fill(series: PartSeries) -> list[Part]:
+            return lister.export(interval.created_gte, interval.created_lt, series, newest)
+
+        return self._export(fill, window)
 
     def execute_complete(self, context: Context, event: Any = None) -> dict[str, Any]:
         """Resume after the wait for Stripe's clock: check it again, then export."""
@@ -183,9 +191,9 @@ class StripeToObjectStorageOperator(BaseOperator):
     def _retrieve(self, path: str, params: Mapping[str, Any] | None) -> StripeObject:
         return self.hook.request("GET", path, params)
 
-    def _wait_until_listable(self, interval: CreatedInterval) -> None:
-        listed = EVENTS_PATH if self.capture == "changes" else list_path(self.resource)
-        stripe_now = self.hook.server_time(listed)
+    def _wait_until_listable(self, interval: CreatedInterval, stripe_now: datetime) -> None:
+        """Defer (no worker slot held) until ``interval`` plus the lookback has passed on Stripe's
+        clock, read as ``stripe_now`` from the answer the caller just had; return if it has."""
         wait = interval.seconds_until_listable(stripe_now, lookback_seconds(self.lookback))
         if wait <= 0:
             return
@@ -244,20 +252,15 @@ class StripeToObjectStorageOperator(BaseOperator):
             if len(result.objects) < _INCREMENTAL_BATCH:
                 return
 
-    def _listed(self, filters: Mapping[str, Any], created_gte: int, created_lt: int) -> _Fill:
-        """Every object created in the range, listed in paced, concurrent slices."""
-
-        def fill(series: PartSeries) -> list[Part]:
-            lister = CreatedRangeLister(
-                self.hook,
-                list_path(self.resource),
-                filters,
-                requests_per_second=budget(self.requests_per_second, self.hook.settings.api_key.mode),
-                log=self.log,
-            )
-            return lister.export(created_gte, created_lt, series)
-
-        return fill
+    def _lister(self, filters: Mapping[str, Any]) -> CreatedRangeLister:
+        """Lists a ``created`` range of the resource in paced, concurrent slices."""
+        return CreatedRangeLister(
+            self.hook,
+            list_path(self.resource),
+            filters,
+            requests_per_second=budget(self.requests_per_second, self.hook.settings.api_key.mode),
+            log=self.log,
+        )
 
     def _export(self, fill: _Fill, window: Mapping[str, Any]) -> dict[str, Any]:
         folder = self.path if isinstance(self.path, ObjectStoragePath) else ObjectStoragePath(self.path)

@@ -87,10 +87,19 @@ def assert_exactly_once(folder: Path, ids: list[str]) -> None:
 
 
 def test_one_task_with_defaults_uses_the_rate_limit(stripe_env: StripeEmulator, tmp_path: Path) -> None:
+    """The export offers its requests at the rate limit, in full pages, each charge once.
+
+    The pace is measured on the emulator's own log: when each request came in (``received``), from
+    the first slice's request to the last, not the task's wall-clock seconds. A page costs about
+    14 ms of CPU (parsing and writing 100 charges, the emulator's serializing them): on a busy
+    machine, the wall-clock figure (sizing page and last answer included) measures the machine's
+    load as much as the export, so it is left to ``benchmarks/backfill.py``; the pace at which the
+    lister hands requests to Stripe is the export's own, and holds under a CPU hog.
+    """
     ids = seed_day(stripe_env)
     stripe_env.rate_limit(LIMIT)
     stripe_env.latency = 0.2
-    elapsed = task_seconds(export_worker(f"file://{tmp_path}/"))
+    task_seconds(export_worker(f"file://{tmp_path}/"))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
 
     requests = listing(stripe_env)
@@ -98,8 +107,11 @@ def test_one_task_with_defaults_uses_the_rate_limit(stripe_env: StripeEmulator, 
     limited = [r for r in requests if r.status == 429]
     assert manifest["objects"] == CHARGES
     assert_exactly_once(tmp_path, ids)
-    assert len(answered) / elapsed >= 0.6 * LIMIT, (len(answered), elapsed)
-    assert CHARGES / elapsed >= 0.5 * LIMIT * 100, elapsed  # full pages: half the limit's objects
+    # Offered: every request after the sizing page (429s included: they were offered too).
+    sliced = sorted(r.received for r in requests)[1:]
+    offered = (len(sliced) - 1) / (sliced[-1] - sliced[0])
+    assert offered >= 0.6 * LIMIT, (len(sliced), sliced[-1] - sliced[0])
+    assert CHARGES / len(answered) >= 50  # full pages: half the limit's objects a request, at least
     assert len(limited) <= 0.15 * len(requests)
     assert len(manifest["parts"]) > 1  # sliced: one part series per slice
 
@@ -116,7 +128,7 @@ def test_faults_mid_slice_and_a_rerun_are_exactly_once_and_byte_identical(
         resource="charges",
         path=f"file://{tmp_path}/{{{{ data_interval_start | ds }}}}/",
     )
-    # After the probe and a few pages: 500s, then dropped connections, in the middle of slices.
+    # After the sizing page and a few pages: 500s, then dropped connections, in the middle of slices.
     stripe_env.fail_next(3, status=500, after=20)
     stripe_env.fail_next(2, status="drop", after=15)
     result = run_dag(dag, D1)

@@ -59,8 +59,10 @@ def test_defers_until_the_lookback_has_passed_then_exports_late_objects(
 
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
-    # Only Stripe's clock was read: nothing of the interval was listed yet...
-    assert all("created" not in str(request.query) for request in stripe_env.requests)
+    # Only Stripe's clock was read (the interval's newest page, whose Date header it is), nothing
+    # was written, and no other page of the interval was asked for...
+    assert len(stripe_env.requests) == 1
+    assert not list(tmp_path.iterdir())
     # ... and listing now would have missed the late charge.
     window = {"gte": int(start.timestamp()), "lt": int(end.timestamp())}
     assert listed_ids(stripe_env, window) == on_time
