@@ -79,6 +79,7 @@ class ChangedIds:
         self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("PRAGMA temp_store = FILE")  # sorting spills to disk too
         self._db.execute(
             "CREATE TABLE changed (id TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"
         )

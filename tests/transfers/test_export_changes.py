@@ -180,3 +180,31 @@ def test_incremental_changes_since_the_previous_run(
     ]
     # Retrieved once each, although kept changed twice.
     assert stripe_emulator.count("GET", f"/v1/customers/{kept}") == 1
+
+
+def test_changes_wait_for_the_lookback_on_stripes_clock_deferred(
+    stripe_connection: str, stripe_emulator: StripeEmulator, tmp_path: Path
+) -> None:
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    workload = Workload(stripe_emulator, random.Random(SEED))
+    end = int(datetime.now(timezone.utc).timestamp()) - HOUR
+    workload.at(end - 30)
+    customer = workload.new_customer()
+    workload.at(end + 30)  # the interval has ended, its lookback of 60 s has not
+    operator = StripeToObjectStorageOperator(
+        task_id="changes", resource="customers", path=f"file://{tmp_path}/", capture="changes", lookback=60
+    )
+    context: Any = {
+        "data_interval_start": datetime.fromtimestamp(end - HOUR, timezone.utc),
+        "data_interval_end": datetime.fromtimestamp(end, timezone.utc),
+    }
+    stripe_emulator.clear_log()
+    with pytest.raises(TaskDeferred):
+        operator.execute(context)
+    assert [(r.method, r.path) for r in stripe_emulator.requests] == [("GET", "/v1/events")]
+    assert not tmp_path.joinpath("manifest.json").exists()
+    workload.update_customer(customer)  # a change at end + 30: the next interval's
+    workload.at(end + 61)
+    operator.execute_complete(context)
+    assert [row["id"] for row in read_lines(tmp_path)] == [customer]
