@@ -118,15 +118,21 @@ class Poker:
         return Drain(first_poke, runs, requests, time.perf_counter() - started)
 
 
-def scenario(emulator: Any, backlog: int) -> Outcome:
+def burst_on_a_frozen_clock(emulator: Any, count: int) -> int:
+    """Reset the emulator, freeze its clock and create ``count`` charges, :data:`PER_SECOND` a second;
+    the clock's time before the first one."""
     emulator.reset()
     emulator.clock.freeze()
     start = emulator.clock.now()
-    for made in range(0, backlog, PER_SECOND):
+    for made in range(0, count, PER_SECOND):
         emulator.clock.advance(1)
-        create_charges(emulator.base_url, emulator.api_key, min(PER_SECOND, backlog - made), threads=1)
+        create_charges(emulator.base_url, emulator.api_key, min(PER_SECOND, count - made), threads=1)
     emulator.clock.advance(1)
+    return start
 
+
+def scenario(emulator: Any, backlog: int) -> Outcome:
+    start = burst_on_a_frozen_clock(emulator, backlog)
     fresh = Poker(emulator, start)
     fresh_drain = fresh.drain(backlog)
     fresh_idle = fresh.idle(backlog)
@@ -143,14 +149,7 @@ def scenario(emulator: Any, backlog: int) -> Outcome:
 def idle_runs_after_a_burst(emulator: Any) -> list[int]:
     """List requests of each of :data:`IDLE_RUNS` runs of :data:`POKES_PER_RUN` idle pokes, after a
     run delivered an :data:`IDLE_BURST`-charge burst and Stripe's clock moved past the lookback."""
-    emulator.reset()
-    emulator.clock.freeze()
-    start = emulator.clock.now()
-    for made in range(0, IDLE_BURST, PER_SECOND):
-        emulator.clock.advance(1)
-        create_charges(emulator.base_url, emulator.api_key, min(PER_SECOND, IDLE_BURST - made), threads=1)
-    emulator.clock.advance(1)
-    poker = Poker(emulator, start)
+    poker = Poker(emulator, burst_on_a_frozen_clock(emulator, IDLE_BURST))
     poker.drain(IDLE_BURST)
     emulator.clock.advance(LOOKBACK_SECONDS + 1)
     costs = []
