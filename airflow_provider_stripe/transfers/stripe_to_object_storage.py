@@ -16,7 +16,7 @@ from airflow_provider_stripe.polling.events import EVENTS_PATH, undelivered_sinc
 from airflow_provider_stripe.polling.poll import poll, run_poll
 from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
 from airflow_provider_stripe.transfers.backfill import CreatedRangeLister, PartSeries
-from airflow_provider_stripe.transfers.change_feeds import change_feed
+from airflow_provider_stripe.transfers.change_feeds import ChangeFeed, change_feed
 from airflow_provider_stripe.transfers.changes import changed_objects, check_change_retention, events_in
 from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
 from airflow_provider_stripe.transfers.jsonl import (
@@ -158,7 +158,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         if self.window == "all":
             return self._export_snapshot(filters)
         if self.window == "incremental":
-            return self._export_incremental(context, filters)
+            return self._export_incremental(context, filters, feed)
         interval = CreatedInterval.of_data_interval(
             context.get("data_interval_start"), context.get("data_interval_end")
         )
@@ -208,7 +208,9 @@ class StripeToObjectStorageOperator(BaseOperator):
         )
         self.defer(trigger=_datetime_trigger(moment), method_name="execute_complete")
 
-    def _export_incremental(self, context: Context, filters: Mapping[str, Any]) -> dict[str, Any]:
+    def _export_incremental(
+        self, context: Context, filters: Mapping[str, Any], feed: ChangeFeed | None
+    ) -> dict[str, Any]:
         ti = context["ti"]
         stored = ti.xcom_pull(
             task_ids=ti.task_id, key=CURSOR_XCOM_KEY, include_prior_dates=True, map_indexes=ti.map_index
@@ -217,7 +219,6 @@ class StripeToObjectStorageOperator(BaseOperator):
         cursor = Cursor.from_json(stored) if stored else Cursor.starting_at(int(start.timestamp()))
         progress: dict[str, Cursor] = {"cursor": cursor}
         window = {"kind": "incremental", "created_gte": cursor.floor}
-        feed = change_feed(self.capture, self.window, self.resource, filters)
         if feed is None:
             manifest = self._export(
                 _streamed(self._news_since(list_path(self.resource), filters, progress)), window
