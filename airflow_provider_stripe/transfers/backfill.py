@@ -3,38 +3,35 @@
 One list walk is one page per round trip: with Stripe's answers at 0.2 to 1 s that is 1 to 5
 requests a second, a fifth or less of a sandbox's 25. Here the range is cut into ``created``
 slices (:mod:`.slices`) and a pool of threads walks them concurrently, every request waiting its
-turn at one :class:`~.pacing.Pacer`. Each slice writes its own series of part files, so memory
-stays at a page per thread and the parts, listed slice by slice, come out in a fixed order: the
-order of one walk over the whole range.
+turn at one pacer (:mod:`.paced_requests`). Each slice writes its own series of part files, so
+memory stays at a page per thread and the parts, listed slice by slice, come out in a fixed order:
+the order of one walk over the whole range.
 
-A range whose first page has no more behind it is that one page (one request, as before); only a
-range with more is sliced. That first page, the range's newest, also carries Stripe's clock (its
-``Date`` header): the export reads it as its lookback check (:meth:`CreatedRangeLister.newest_page`),
-so one round trip both sizes the slices and says whether the range may be listed yet.
-
-A 429 does not use up a retry: the pacer slows down and the request waits its turn again. Other
-failures are retried as the connection allows (the hook's policy).
+A range whose first page has no more behind it is that one page (one request, as before). Otherwise
+the page's objects newer than its oldest second are written as they are, and the rest of the range
+is cut by the page's density; a slice whose own first page shows it denser than its share is cut
+again. The range's first page, its newest, also carries Stripe's clock (its ``Date`` header): the
+export reads it as its lookback check (:meth:`CreatedRangeLister.newest_page`), so one round trip
+both sizes the slices and says whether the range may be listed yet, and it is not asked again.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from airflow_provider_stripe.api.pages import Page, first_page_params, next_page_params, page_objects
-from airflow_provider_stripe.api.retries import send_with_retries
-from airflow_provider_stripe.exceptions import StripeRateLimitError
+from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.transfers.jsonl import Part, PartWriter
-from airflow_provider_stripe.transfers.pacing import Pacer
-from airflow_provider_stripe.transfers.slices import created_slices, estimated_objects, slice_count
+from airflow_provider_stripe.transfers.paced_requests import PacedRequests
+from airflow_provider_stripe.transfers.slices import MAX_SLICES, split_after_page
 
 if TYPE_CHECKING:
+    from airflow_provider_stripe.api.pages import Page
     from airflow_provider_stripe.hooks.stripe import StripeHook
 
 #: Threads per request a second of budget: requests in flight = budget x answer time, so two
@@ -42,13 +39,13 @@ if TYPE_CHECKING:
 THREADS_PER_REQUEST_A_SECOND = 2
 #: The most threads one export runs: live mode's 100 requests a second at 1.28 s an answer.
 MAX_THREADS = 128
-#: 429s in a row for one request before the export gives up (the pacer is at its slowest by then).
-MAX_THROTTLED = 30
 #: Seconds between progress lines in the task log.
 PROGRESS_EVERY = 10.0
 
 #: Opens the part series of one slice (``""`` for an unsliced range, ``"00003-"`` for slice 3).
 PartSeries = Callable[[str], PartWriter]
+#: Which listed objects to write (the incremental window skips those it delivered before).
+Keep = Callable[[Mapping[str, Any]], bool]
 
 
 class TaskLog(Protocol):
@@ -57,40 +54,41 @@ class TaskLog(Protocol):
     def info(self, event: Any, *args: Any, **kwargs: Any) -> Any: ...
 
 
-class _Throttled(Exception):
-    """A 429, kept out of the hook's retry policy: the pacer handles it."""
-
-    def __init__(self, error: StripeRateLimitError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class _Stopped(Exception):
     """Another slice failed: this one stops at its next page."""
 
 
 class Progress:
-    """Counts shared by the threads: objects written, requests sent, 429s, slices done."""
+    """Counts shared by the threads: objects written, slices cut and done."""
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.objects = 0
-        self.requests = 0
+        self.slices = 1
         self.slices_done = 0
         self._lock = threading.Lock()
 
-    def add(self, *, objects: int = 0, requests: int = 0, slices: int = 0) -> None:
+    def add(self, *, objects: int = 0, slices: int = 0, done: int = 0) -> None:
         with self._lock:
             self.objects += objects
-            self.requests += requests
-            self.slices_done += slices
+            self.slices += slices
+            self.slices_done += done
 
-    def line(self, throttled: int) -> str:
+    def line(self, requests: PacedRequests) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         return (
             f"{self.objects:,} objects in {elapsed:.1f} s: {self.objects / elapsed:,.0f} objects/s, "
-            f"{self.requests / elapsed:.1f} requests/s ({self.requests:,} requests, {throttled} answered 429)"
+            f"{requests.sent / elapsed:.1f} requests/s ({requests.sent:,} requests, "
+            f"{requests.pacer.rate_limited} answered 429)"
         )
+
+
+@dataclass
+class _Listed:
+    """What one slice's thread did: its own parts, and the slices it cut from its rest (in order)."""
+
+    parts: list[Part]
+    slices: list[Future[_Listed]] = field(default_factory=list)
 
 
 class CreatedRangeLister:
@@ -101,6 +99,7 @@ class CreatedRangeLister:
     :param params: other list parameters (filters, ``expand``); not ``created`` or paging.
     :param requests_per_second: the export's budget (see :func:`.pacing.budget`).
     :param log: where progress goes (the task's log).
+    :param keep: which objects to write (default: all).
     """
 
     def __init__(
@@ -111,135 +110,147 @@ class CreatedRangeLister:
         *,
         requests_per_second: float,
         log: TaskLog,
+        keep: Keep | None = None,
     ) -> None:
-        self._hook = hook
         self._path = path
         self._params = dict(params)
-        self.budget = requests_per_second
         self._log = log
-        self.pacer = Pacer(requests_per_second)
+        self._keep = keep
+        self.requests = PacedRequests(hook, requests_per_second)
         self.progress = Progress()
         self._stopping = threading.Event()
-        # One attempt per call: a 429 must reach the pacer, not the hook's backoff; other failures
-        # are retried below with the connection's policy. Shares the hook's session (connections).
-        hook.session  # noqa: B018  (created before the copy, so that both use it)
-        self._once = copy.copy(hook)
-        self._once.__dict__["settings"] = dataclasses.replace(hook.settings, max_retries=0)
+        self._pool: ThreadPoolExecutor | None = None
+        self._series: PartSeries = _no_series
+        self._futures: list[Future[_Listed]] = []
+        self._futures_lock = threading.Lock()
 
-    def newest_page(self, created_gte: int, created_lt: int) -> Page:
+    def newest_page(self, created_gte: int | None, created_lt: int | None) -> Page:
         """The range's first page (its newest objects), with Stripe's clock when it answered."""
-        return self._page(self._query(created_gte, created_lt))
+        return self.requests.list_page(self._path, self._query(created_gte, created_lt))
 
     def export(
-        self, created_gte: int, created_lt: int, series: PartSeries, newest: Page | None = None
+        self, created_gte: int | None, created_lt: int | None, series: PartSeries, newest: Page | None = None
     ) -> list[Part]:
         """Write every object of the range into part series, and return the parts in order.
 
+        :param created_gte: the range's lower bound; None: from the list's oldest object.
+        :param created_lt: its upper bound; None: up to the newest.
         :param newest: the range's :meth:`newest_page`, if already read (else read here).
         """
-        first_query = self._query(created_gte, created_lt)
-        first = (newest or self._page(first_query)).body
-        slices = 1
-        if first.get("has_more"):
-            created = [int(obj["created"]) for obj in first.get("data") or []]
-            slices = slice_count(created_gte, created_lt, estimated_objects(created_gte, created_lt, created))
-        if slices == 1:
+        first = newest or self.newest_page(created_gte, created_lt)
+        if not first.body.get("has_more"):
             with series("") as writer:
-                self._write(first_query, first, writer)
-                self._walk(next_page_params(first_query, first), writer)
+                self._write(first.body.get("data") or [], writer)
             parts = writer.parts
         else:
-            parts = self._concurrently(created_slices(created_gte, created_lt, slices), series)
-        self._log.info("Listed %s", self.progress.line(self.pacer.rate_limited))
+            parts = self._concurrently(created_gte, created_lt, first, series)
+        self._log.info("Listed %s", self.progress.line(self.requests))
         return parts
 
-    def _concurrently(self, slices: list[tuple[int, int]], series: PartSeries) -> list[Part]:
-        threads = min(len(slices), MAX_THREADS, max(1, math.ceil(THREADS_PER_REQUEST_A_SECOND * self.budget)))
-        self._widen_connection_pool(threads)
+    def _concurrently(self, gte: int | None, lt: int | None, first: Page, series: PartSeries) -> list[Part]:
+        threads = min(MAX_THREADS, max(1, math.ceil(THREADS_PER_REQUEST_A_SECOND * self.requests.budget)))
+        self.requests.widen_connection_pool(threads)
         self._log.info(
-            "Listing %s in %d created slices, %d at a time, paced to %.1f requests a second (budget %g)",
+            "Listing %s in created slices, %d at a time, paced to %.1f requests a second (budget %g)",
             self._path,
-            len(slices),
             threads,
-            self.pacer.target,
-            self.budget,
+            self.requests.pacer.target,
+            self.requests.budget,
         )
-        pool = ThreadPoolExecutor(threads, thread_name_prefix="stripe-export")
+        self._series = series
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="stripe-export")
         try:
-            futures = [
-                pool.submit(self._slice, f"{index:05d}-", gte, lt, series)
-                for index, (gte, lt) in enumerate(slices)
-            ]
-            self._wait(futures, len(slices))
-            return [part for future in futures for part in future.result()]
+            root = self._submit("", gte, lt, first)
+            self._wait()
+            return _in_order(root)
         finally:
             self._stopping.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _wait(self, futures: list[Future[list[Part]]], total: int) -> None:
-        pending: set[Future[list[Part]]] = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_EXCEPTION)
-            failed = next((future for future in done if future.exception() is not None), None)
+    def _submit(
+        self, name: str, gte: int | None, lt: int | None, first: Page | None = None
+    ) -> Future[_Listed]:
+        assert self._pool is not None
+        future = self._pool.submit(self._slice, name, gte, lt, first)
+        with self._futures_lock:
+            self._futures.append(future)
+        return future
+
+    def _wait(self) -> None:
+        """Until every slice, including those cut along the way, is listed; raise the first failure."""
+        while True:
+            with self._futures_lock:
+                pending = [future for future in self._futures if not future.done()]
+                failed = next((f for f in self._futures if f.done() and f.exception() is not None), None)
             if failed is not None:
                 self._stopping.set()
                 failed.result()  # raises the slice's error
-            if pending:
+            if not pending:
+                return
+            done, _ = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_EXCEPTION)
+            if not done:
                 self._log.info(
                     "%s; %d of %d slices done",
-                    self.progress.line(self.pacer.rate_limited),
+                    self.progress.line(self.requests),
                     self.progress.slices_done,
-                    total,
+                    self.progress.slices,
                 )
 
-    def _slice(self, name: str, created_gte: int, created_lt: int, series: PartSeries) -> list[Part]:
-        with series(name) as writer:
-            self._walk(self._query(created_gte, created_lt), writer)
-        self.progress.add(slices=1)
-        return writer.parts
+    def _slice(self, name: str, gte: int | None, lt: int | None, first: Page | None) -> _Listed:
+        """List one slice: its first page, then either its pages on or slices cut from its rest."""
+        if self._stopping.is_set():
+            raise _Stopped()
+        query = self._query(gte, lt)
+        page = (first or self.requests.list_page(self._path, query)).body
+        data = page.get("data") or []
+        split = None
+        if page.get("has_more") and self.progress.slices < MAX_SLICES:
+            split = split_after_page(gte, lt, [int(obj["created"]) for obj in data])
+        with self._series(name) as writer:
+            if split is None:
+                self._write(page_objects(query, page), writer)
+                self._walk(next_page_params(query, page), writer)
+            else:
+                own_from, slices = split
+                self._write((obj for obj in data if int(obj["created"]) >= own_from), writer)
+        listed = _Listed(writer.parts)
+        if split is not None:
+            self.progress.add(slices=len(slices))
+            listed.slices = [
+                self._submit(f"{name}{index:05d}-", child_gte, child_lt)
+                for index, (child_gte, child_lt) in enumerate(split[1])
+            ]
+        self.progress.add(done=1)
+        return listed
 
     def _walk(self, query: dict[str, Any] | None, writer: PartWriter) -> None:
         while query is not None:
             if self._stopping.is_set():
                 raise _Stopped()
-            page = self._page(query).body
-            self._write(query, page, writer)
+            page = self.requests.list_page(self._path, query).body
+            self._write(page_objects(query, page), writer)
             query = next_page_params(query, page)
 
-    def _write(self, query: Mapping[str, Any], page: Mapping[str, Any], writer: PartWriter) -> None:
+    def _write(self, objects: Any, writer: PartWriter) -> None:
         count = 0
-        for obj in page_objects(query, page):
-            writer.write(obj)
-            count += 1
+        for obj in objects:
+            if self._keep is None or self._keep(obj):
+                writer.write(obj)
+                count += 1
         self.progress.add(objects=count)
 
-    def _query(self, created_gte: int, created_lt: int) -> dict[str, Any]:
-        return first_page_params({**self._params, "created": {"gte": created_gte, "lt": created_lt}})
+    def _query(self, created_gte: int | None, created_lt: int | None) -> dict[str, Any]:
+        created = {
+            bound: value for bound, value in (("gte", created_gte), ("lt", created_lt)) if value is not None
+        }
+        return first_page_params({**self._params, **({"created": created} if created else {})})
 
-    def _page(self, query: Mapping[str, Any]) -> Page:
-        """One page, each attempt paced; 429s slow the pacer down and wait a new turn."""
-        for _ in range(MAX_THROTTLED):
-            try:
-                page = send_with_retries(self._hook.settings, lambda: self._attempt(query))
-            except _Throttled:
-                self.pacer.throttled()
-                continue
-            self.pacer.succeeded()
-            return page
-        return send_with_retries(self._hook.settings, lambda: self._attempt(query, last=True))
 
-    def _attempt(self, query: Mapping[str, Any], last: bool = False) -> Page:
-        self.pacer.acquire()
-        self.progress.add(requests=1)
-        try:
-            return self._once.list_page(self._path, query)
-        except StripeRateLimitError as error:
-            if last:
-                raise
-            raise _Throttled(error) from error
+def _in_order(listed: Future[_Listed]) -> list[Part]:
+    """The parts of a slice and of the slices cut from it, in the order of one walk (newest first)."""
+    done = listed.result()
+    return done.parts + [part for child in done.slices for part in _in_order(child)]
 
-    def _widen_connection_pool(self, threads: int) -> None:
-        """A kept-alive connection per thread (requests keeps 10 to a host by default)."""
-        from requests.adapters import HTTPAdapter
 
-        self._hook.session.mount(self._hook.base_url, HTTPAdapter(pool_connections=1, pool_maxsize=threads))
+def _no_series(name: str) -> PartWriter:
+    raise AssertionError("the part series are given to export()")

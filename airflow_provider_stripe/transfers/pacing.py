@@ -9,6 +9,8 @@ that uses the key, so the pacer aims a little under the budget, and halves its p
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -44,8 +46,12 @@ def budget(requests_per_second: float | None, mode: str) -> float:
 class Pacer:
     """Spaces the requests of all of an export's threads at most ``HEADROOM x budget`` a second.
 
+    Turns go in order of asking, except that a request Stripe answered 429 asks again ahead of the
+    requests not yet tried: it is the oldest work, and a slice held back at the end of an export
+    costs the export a whole answer time.
+
     :param per_second: the budget (requests a second).
-    :param clock: a monotonic clock in seconds; :param sleep: how to wait (both for tests).
+    :param clock: a monotonic clock in seconds; :param sleep: how to wait for a turn (both for tests).
     """
 
     def __init__(
@@ -59,27 +65,42 @@ class Pacer:
         self.rate = self.target
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._waiting: list[tuple[int, int]] = []
+        self._tickets = itertools.count()
         self._next = clock()
         self.rate_limited = 0
 
-    def acquire(self) -> None:
-        """Wait for this request's turn."""
-        with self._lock:
-            now = self._clock()
-            turn = max(now, self._next)
-            self._next = turn + 1.0 / self.rate
-        if turn > now:
-            self._sleep(turn - now)
+    def acquire(self, *, first: bool = False) -> float:
+        """Wait for this request's turn and return its moment (on the pacer's clock).
+
+        :param first: ahead of every request not yet tried (a request Stripe answered 429).
+        """
+        with self._changed:
+            ticket = (0 if first else 1, next(self._tickets))
+            heapq.heappush(self._waiting, ticket)
+        while True:
+            with self._changed:
+                if self._waiting[0] != ticket:
+                    self._changed.wait(1.0)  # woken when the head takes its turn
+                    continue
+                now = self._clock()
+                if now >= self._next:
+                    heapq.heappop(self._waiting)
+                    self._next = now + 1.0 / self.rate
+                    self._changed.notify_all()
+                    return now
+                wait = self._next - now
+            self._sleep(wait)
 
     def succeeded(self) -> None:
         """One request went through: creep back toward the target (about a second from half pace)."""
-        with self._lock:
+        with self._changed:
             self.rate = min(self.target, self.rate + self.target / max(1.0, self.rate))
 
     def throttled(self) -> None:
         """Stripe answered 429: halve the pace, and let the next turn wait a full new interval."""
-        with self._lock:
+        with self._changed:
             self.rate_limited += 1
             self.rate = max(MIN_REQUESTS_PER_SECOND, self.rate / 2)
             self._next = max(self._next, self._clock() + 1.0 / self.rate)
