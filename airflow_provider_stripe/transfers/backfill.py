@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.transfers.jsonl import Part, PartWriter
 from airflow_provider_stripe.transfers.paced_requests import PacedRequests
-from airflow_provider_stripe.transfers.slices import MAX_SLICES, split_after_page
+from airflow_provider_stripe.transfers.slices import MAX_SLICES, Slice, split_after_page
 
 if TYPE_CHECKING:
     from airflow_provider_stripe.api.pages import Page
@@ -197,25 +197,29 @@ class CreatedRangeLister:
                 )
 
     def _slice(self, name: str, gte: int | None, lt: int | None, first: Page | None) -> _Listed:
-        """List one slice: its first page, then either its pages on or slices cut from its rest."""
-        if self._stopping.is_set():
-            raise _Stopped()
-        query = self._query(gte, lt)
-        page = (first or self.requests.list_page(self._path, query)).body
-        data = page.get("data") or []
-        split = None
-        if page.get("has_more") and self.progress.slices < MAX_SLICES:
-            split = split_after_page(gte, lt, [int(obj["created"]) for obj in data])
+        """List one slice page after page; after any page that shows much more below it than a few
+        pages, cut the rest into slices of its own (listed by other threads) and stop."""
+        query: dict[str, Any] | None = self._query(gte, lt)
+        page = first
+        top, walked, split = lt, False, None
         with self._series(name) as writer:
-            if split is None:
-                self._write(page_objects(query, page), writer)
-                self._walk(next_page_params(query, page), writer)
-            else:
-                own_from, slices = split
-                self._write((obj for obj in data if int(obj["created"]) >= own_from), writer)
+            while query is not None:
+                if self._stopping.is_set():
+                    raise _Stopped()
+                body = (page or self.requests.list_page(self._path, query)).body
+                page = None
+                created = [int(obj["created"]) for obj in body.get("data") or []]
+                split = self._split(gte, top, walked, body, created)
+                if split is not None:
+                    own_from = split[0]
+                    self._write((obj for obj in body["data"] if int(obj["created"]) >= own_from), writer)
+                    break
+                self._write(page_objects(query, body), writer)
+                query = next_page_params(query, body)
+                top, walked = (min(created) + 1 if created else top), True
         listed = _Listed(writer.parts)
         if split is not None:
-            self.progress.add(slices=len(slices))
+            self.progress.add(slices=len(split[1]))
             listed.slices = [
                 self._submit(f"{name}{index:05d}-", child_gte, child_lt)
                 for index, (child_gte, child_lt) in enumerate(split[1])
@@ -223,13 +227,15 @@ class CreatedRangeLister:
         self.progress.add(done=1)
         return listed
 
-    def _walk(self, query: dict[str, Any] | None, writer: PartWriter) -> None:
-        while query is not None:
-            if self._stopping.is_set():
-                raise _Stopped()
-            page = self.requests.list_page(self._path, query).body
-            self._write(page_objects(query, page), writer)
-            query = next_page_params(query, page)
+    def _split(
+        self, gte: int | None, top: int | None, walked: bool, body: Mapping[str, Any], created: list[int]
+    ) -> tuple[int, list[Slice]] | None:
+        """Where to cut after this page (see :func:`.slices.split_after_page`), or None to walk on."""
+        if not body.get("has_more") or not created or self.progress.slices >= MAX_SLICES:
+            return None
+        if walked and top is not None and min(created) + 1 >= top:  # still the last page's oldest second
+            return None
+        return split_after_page(gte, top, created)
 
     def _write(self, objects: Any, writer: PartWriter) -> None:
         count = 0

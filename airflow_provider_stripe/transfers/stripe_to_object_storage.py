@@ -27,7 +27,7 @@ from airflow_provider_stripe.transfers.jsonl import (
     checked_objects_per_part,
 )
 from airflow_provider_stripe.transfers.pacing import REQUESTS_PER_SECOND, budget
-from airflow_provider_stripe.transfers.resources import list_path, snapshot_path
+from airflow_provider_stripe.transfers.resources import EXPORTABLE_RESOURCES, list_path, snapshot_path
 from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
 from airflow_provider_stripe.validation import is_unrendered
 
@@ -183,10 +183,21 @@ class StripeToObjectStorageOperator(BaseOperator):
         return self.execute(context)
 
     def _export_snapshot(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        """Every object of the list now; in paced ``created`` slices where the list takes the filter."""
         path = snapshot_path(self.resource)
-        listed_from = int(self.hook.server_time(path).timestamp())
+        if self.resource not in EXPORTABLE_RESOURCES:  # no `created` to slice by: one page after another
+            listed_from = int(self.hook.server_time(path).timestamp())
+            fill = _streamed(self.hook.paginate(path, filters))
+        else:  # the list's newest page is also Stripe's clock: the snapshot's start
+            lister = self._lister(filters)
+            newest = lister.newest_page(None, None)
+            listed_from = int(newest.clock(path).timestamp())
+
+            def fill(series: PartSeries) -> list[Part]:
+                return lister.export(None, None, series, newest)
+
         window = {"kind": "all", "listed_from": listed_from, "start": _iso(listed_from)}
-        return self._export(_streamed(self.hook.paginate(path, filters)), window)
+        return self._export(fill, window)
 
     def _retrieve(self, path: str, params: Mapping[str, Any] | None) -> StripeObject:
         return self.hook.request("GET", path, params)

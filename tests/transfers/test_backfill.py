@@ -189,3 +189,83 @@ def test_a_lower_budget_is_kept_and_a_bad_one_is_refused_before_any_request(
             task_id="bad", resource="charges", path=f"file://{tmp_path}/", requests_per_second=0
         )
     assert stripe_env.requests == []
+
+
+def sdk_listing(stripe: StripeEmulator, created: dict[str, int] | None = None) -> list[str]:
+    """The charges' ids as the official SDK walks the list: newest first, the independent order."""
+    import stripe as stripe_sdk
+
+    client = stripe_sdk.StripeClient(
+        stripe.api_key, base_addresses={"api": stripe.base_url}, max_network_retries=0
+    )
+    params: Any = {"limit": 100, **({"created": created} if created else {})}
+    return [charge.id for charge in client.v1.charges.list(params).auto_paging_iter()]
+
+
+def in_flight_at_once(requests: list[Any], latency: float) -> int:
+    """The most requests that came in within one answer time of each other (all in flight at once)."""
+    stamps = sorted(r.received for r in requests)
+    return max(
+        sum(1 for later in stamps[index:] if later - stamp < latency) for index, stamp in enumerate(stamps)
+    )
+
+
+def test_a_day_of_uneven_density_is_cut_again_where_it_is_dense(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    """4,000 charges in the day's first hour, a burst of 150 in one second, 300 over the rest: the
+    first pages see only the sparse end of the day, so the walk goes on page after page (a few
+    hundred objects are not worth cutting) until a page shows the dense hour, which is then cut into
+    slices listed side by side. Every charge once, in the order of the SDK's walk over the day, in
+    nearly full pages."""
+    start = int(D0.timestamp())
+    created = [start + index * 3_600 // 4_000 for index in range(4_000)]
+    created += [start + 40_000] * 150 + [start + 3_600 + index * 82_800 // 300 for index in range(300)]
+    stripe_env.create_objects(
+        "/v1/charges", {"amount": 500, "currency": "usd", "source": "tok_visa"}, created
+    )
+    stripe_env.rate_limit(LIMIT)
+    stripe_env.latency = 0.1
+    operator = StripeToObjectStorageOperator(task_id="export", resource="charges", path=f"file://{tmp_path}/")
+    manifest = operator.execute({"data_interval_start": D0, "data_interval_end": D1})  # type: ignore[arg-type]
+
+    exported = [obj["id"] for obj in read_lines(tmp_path)]
+    requests = listing(stripe_env)
+    stripe_env.rate_limit(None)
+    assert exported == sdk_listing(stripe_env, {"gte": start, "lt": start + 86_400})
+    assert manifest["objects"] == len(created)
+    assert any(part["name"].count("-") >= 2 for part in manifest["parts"])  # the dense rest cut
+    assert in_flight_at_once(requests, 0.1) >= 3
+    answered = [r for r in requests if r.status == 200]
+    assert len(exported) / len(answered) >= 50  # pages at least half full on average
+
+
+def test_a_snapshot_is_sliced_back_to_the_lists_oldest_object(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    """``window="all"`` has no lower bound: the rest below the newest page is cut into slices that
+    double toward the past, the oldest open. Charges over ten years, most of them in the last week:
+    every one once, in the SDK's order, listed side by side, the first page also Stripe's clock."""
+    now = int(stripe_env.clock.time())
+    created = [now - 10 * 365 * 86_400 + index * 86_400 for index in range(0, 3_650, 5)]  # ten years
+    created += [now - 7 * 86_400 + index * 120 for index in range(5_000)]  # the last week
+    stripe_env.create_objects(
+        "/v1/charges", {"amount": 500, "currency": "usd", "source": "tok_visa"}, created
+    )
+    stripe_env.rate_limit(LIMIT)
+    latency = 0.2
+    stripe_env.latency = latency
+    operator = StripeToObjectStorageOperator(
+        task_id="snapshot", resource="charges", path=f"file://{tmp_path}/", window="all"
+    )
+    manifest = operator.execute({})  # type: ignore[arg-type]
+
+    exported = [obj["id"] for obj in read_lines(tmp_path)]
+    requests = listing(stripe_env)
+    assert len(stripe_env.requests) == len(requests)  # the list's pages, the first also the clock
+    stripe_env.rate_limit(None)
+    assert exported == sdk_listing(stripe_env)
+    assert manifest["window"]["listed_from"] >= now
+    assert in_flight_at_once(requests, latency) >= 5
+    pages = -(-len(created) // 100)
+    assert len([r for r in requests if r.status == 200]) <= pages + 40  # the doubling slices' cost
