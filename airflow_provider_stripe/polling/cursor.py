@@ -71,6 +71,22 @@ class Cursor:
             walk_from=None if walk_from is None else str(walk_from["id"]),
         )
 
+    def listed_until(self, created_lt: int, newest: int | None) -> Cursor:
+        """The cursor once every object created before ``created_lt`` has been delivered (an export
+        listing its backlog in one go): the floor moves up to ``created_lt``, and ids below it are
+        forgotten. A backlog walk ahead of it goes on; one behind it is over.
+
+        :param newest: the newest ``created`` that listing delivered, if it delivered any.
+        """
+        floor = max(self.floor, created_lt)
+        walking = self.walk_from is not None and self.delivered.get(self.walk_from, floor - 1) >= floor
+        return Cursor(
+            watermark=max(self.watermark, self.watermark if newest is None else newest),
+            floor=floor,
+            delivered={obj_id: created for obj_id, created in self.delivered.items() if created >= floor},
+            walk_from=self.walk_from if walking else None,
+        )
+
     def worth_saving(self, saved: Cursor | None) -> bool:
         """Whether this cursor, learned by polls that delivered nothing, is worth storing over ``saved``.
 

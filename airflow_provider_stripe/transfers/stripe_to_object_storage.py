@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -15,7 +16,7 @@ from airflow_provider_stripe.polling.cursor import Cursor
 from airflow_provider_stripe.polling.events import EVENTS_PATH, undelivered_since
 from airflow_provider_stripe.polling.poll import poll, run_poll
 from airflow_provider_stripe.polling.watch import DEFAULT_LOOKBACK
-from airflow_provider_stripe.transfers.backfill import CreatedRangeLister, PartSeries
+from airflow_provider_stripe.transfers.backfill import CreatedRangeLister, Keep, PartSeries
 from airflow_provider_stripe.transfers.change_feeds import ChangeFeed, change_feed
 from airflow_provider_stripe.transfers.changes import changed_objects, check_change_retention, events_in
 from airflow_provider_stripe.transfers.destination import Destination, asset_uri, checked_url
@@ -41,6 +42,9 @@ CURSOR_XCOM_KEY = "stripe_cursor"
 _RESERVED_LIST_PARAMS = ("created", "limit", "starting_after", "ending_before")
 #: An incremental run reads the news in batches of this many objects (one cursor step each).
 _INCREMENTAL_BATCH = 1000
+#: An incremental run further behind than this (on Stripe's clock, past the lookback) lists that
+#: backlog in paced slices before polling the rest: a first run, or a DAG that was paused.
+_BACKLOG_SECONDS = 3600
 
 
 class StripeToObjectStorageOperator(BaseOperator):
@@ -53,15 +57,18 @@ class StripeToObjectStorageOperator(BaseOperator):
     passed on Stripe's clock (its ``Date`` header) before listing, deferred (no worker slot held).
 
     With ``window="incremental"`` a run exports everything created since the previous successful
-    run of this task (the sensors' cursor, XCom ``stripe_cursor``, one per map index).
+    run of this task (the sensors' cursor, XCom ``stripe_cursor``, one per map index). A run more
+    than an hour behind (a first run, a paused DAG) lists that settled backlog in slices as below,
+    then polls the rest.
 
     A window with more than a page of objects is cut into ``created`` slices listed side by side,
     paced to ``requests_per_second`` (default: Stripe's rate limit for the key's mode, 25 requests
-    a second in a sandbox, 100 live), slowing down when Stripe answers 429. Each slice writes its
-    own parts (``part-00003-00000.jsonl``...); the manifest lists them in the order of one walk.
+    a second in a sandbox, 100 live), slowing down when Stripe answers 429. A slice denser than its
+    share is cut again. Each slice writes its own parts (``part-00003-00000.jsonl``...); the
+    manifest lists them in the order of one walk.
 
     With ``window="all"`` a run exports a snapshot: every object the list holds now, whether or not
-    the list takes a ``created`` filter.
+    the list takes a ``created`` filter (if it does, in slices back to its oldest object).
 
     With ``capture="changes"`` (and ``window="data_interval"`` or ``"incremental"``) a run exports
     every object created, updated or deleted in the window instead, found through Stripe Events:
@@ -231,9 +238,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         progress: dict[str, Cursor] = {"cursor": cursor}
         window = {"kind": "incremental", "created_gte": cursor.floor}
         if feed is None:
-            manifest = self._export(
-                _streamed(self._news_since(list_path(self.resource), filters, progress)), window
-            )
+            manifest = self._export(self._news_created(cursor, filters, progress), window)
         else:
             check_change_retention(
                 undelivered_since(cursor), int(self.hook.server_time(EVENTS_PATH).timestamp())
@@ -243,6 +248,37 @@ class StripeToObjectStorageOperator(BaseOperator):
                 manifest = self._export(_streamed(changed), {**window, "capture": "changes"})
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
+
+    def _news_created(self, cursor: Cursor, filters: Mapping[str, Any], progress: dict[str, Cursor]) -> _Fill:
+        """What an incremental run of ``capture="created"`` writes: the news since ``cursor``.
+
+        A backlog settled on Stripe's clock (created more than the lookback ago) of more than
+        :data:`_BACKLOG_SECONDS` (a first run, a paused DAG) is listed first, in paced slices as a
+        data interval is, skipping what the cursor already delivered; then the cursor, moved past
+        it, polls the rest. This machine's clock only says whether Stripe's is worth asking.
+        """
+        path = list_path(self.resource)
+        lookback = lookback_seconds(self.lookback)
+        polled = _streamed(self._news_since(path, filters, progress))
+        if time.time() - lookback - cursor.floor < _BACKLOG_SECONDS:
+            return polled
+        settled = int(self.hook.server_time(path).timestamp()) - lookback
+        if settled - cursor.floor < _BACKLOG_SECONDS:
+            return polled
+
+        def new(obj: Mapping[str, Any]) -> bool:
+            return obj["id"] not in cursor.delivered
+
+        lister = self._lister(filters, keep=new)
+
+        def fill(series: PartSeries) -> list[Part]:
+            newest = lister.newest_page(cursor.floor, settled)
+            parts = lister.export(cursor.floor, settled, series, newest)
+            listed = [int(obj["created"]) for obj in newest.body.get("data") or [] if new(obj)]
+            progress["cursor"] = cursor.listed_until(settled, max(listed, default=None))
+            return parts + _streamed(self._news_since(path, filters, progress), "news-")(series)
+
+        return fill
 
     def _news_since(
         self, path: str, filters: Mapping[str, Any], progress: dict[str, Cursor]
@@ -264,7 +300,7 @@ class StripeToObjectStorageOperator(BaseOperator):
             if len(result.objects) < _INCREMENTAL_BATCH:
                 return
 
-    def _lister(self, filters: Mapping[str, Any]) -> CreatedRangeLister:
+    def _lister(self, filters: Mapping[str, Any], keep: Keep | None = None) -> CreatedRangeLister:
         """Lists a ``created`` range of the resource in paced, concurrent slices."""
         return CreatedRangeLister(
             self.hook,
@@ -272,6 +308,7 @@ class StripeToObjectStorageOperator(BaseOperator):
             filters,
             requests_per_second=budget(self.requests_per_second, self.hook.settings.api_key.mode),
             log=self.log,
+            keep=keep,
         )
 
     def _export(self, fill: _Fill, window: Mapping[str, Any]) -> dict[str, Any]:
@@ -314,11 +351,11 @@ class StripeToObjectStorageOperator(BaseOperator):
 _Fill = Callable[[PartSeries], list[Part]]
 
 
-def _streamed(objects: Iterable[StripeObject]) -> _Fill:
-    """Objects that come one by one (the incremental window's batches), into one part series."""
+def _streamed(objects: Iterable[StripeObject], name: str = "") -> _Fill:
+    """Objects that come one by one (the incremental window's batches), into the part series ``name``."""
 
     def fill(series: PartSeries) -> list[Part]:
-        with series("") as writer:
+        with series(name) as writer:
             for obj in objects:
                 writer.write(obj)
         return writer.parts

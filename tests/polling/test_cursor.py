@@ -41,6 +41,26 @@ def test_the_floor_never_goes_down() -> None:
     assert cursor == Cursor.starting_at(1000)
 
 
+def test_a_backlog_listed_in_one_go_moves_the_floor_past_it() -> None:
+    cursor = Cursor.starting_at(0).after(objs(("a", 500), ("b", 900)), floor=400, walk_from=None)
+    listed = cursor.listed_until(800, newest=799)
+    assert (listed.watermark, listed.floor, dict(listed.delivered), listed.walk_from) == (
+        900,
+        800,
+        {"b": 900},
+        None,
+    )
+    assert not listed.is_new({"id": "late", "created": 799})  # the listing delivered it
+    assert listed.is_new({"id": "c", "created": 800})
+    assert cursor.listed_until(300, newest=None) == cursor  # the floor never goes down
+
+
+def test_a_walk_ahead_of_the_listed_backlog_goes_on_and_one_behind_it_is_over() -> None:
+    walking = Cursor(watermark=900, floor=400, delivered={"a": 500, "b": 900}, walk_from="b")
+    assert walking.listed_until(800, newest=None).walk_from == "b"
+    assert walking.listed_until(950, newest=None).walk_from is None
+
+
 def test_late_object_older_than_watermark_does_not_move_it_back() -> None:
     cursor = Cursor.starting_at(0).after(objs(("a", 500)), floor=200, walk_from=None)
     cursor = cursor.after(objs(("late", 450)), floor=200, walk_from=None)

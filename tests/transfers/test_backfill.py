@@ -269,3 +269,43 @@ def test_a_snapshot_is_sliced_back_to_the_lists_oldest_object(
     assert in_flight_at_once(requests, latency) >= 5
     pages = -(-len(created) // 100)
     assert len([r for r in requests if r.status == 200]) <= pages + 40  # the doubling slices' cost
+
+
+def test_an_incremental_runs_backlog_is_listed_in_slices_then_polled(
+    stripe_env: StripeEmulator, tmp_path: Path
+) -> None:
+    """A first incremental run two days behind lists the settled backlog in paced slices, then polls
+    the last minute (the lookback) with the cursor; the next run, an hour later, only polls. Across
+    both, every charge once."""
+    now = int(stripe_env.clock.time())
+    backlog = [now - 2 * 86_400 + index * 50 for index in range(3_000)]  # up to 8 hours ago
+    charge = {"amount": 500, "currency": "usd", "source": "tok_visa"}
+    ids = stripe_env.create_objects("/v1/charges", charge, backlog)
+    ids += stripe_env.create_objects("/v1/charges", charge, [now - 20, now - 10])  # the last minute
+    stripe_env.rate_limit(LIMIT)
+    stripe_env.latency = 0.1
+    dag = export_dag(
+        "incremental_backlog",
+        "None",
+        resource="charges",
+        window="incremental",
+        lookback=60,
+        path=f"file://{tmp_path}/{{{{ ts_nodash }}}}/",
+    )
+    first_run = datetime.fromtimestamp(now - 2 * 86_400, timezone.utc)
+    assert run_dag(dag, first_run).task_states[("export", -1)] == "success"
+    first = tmp_path / first_run.strftime("%Y%m%dT%H%M%S")
+    requests = listing(stripe_env)
+    assert sorted(obj["id"] for obj in read_lines(first)) == sorted(ids)
+    names = [part["name"] for part in json.loads((first / "manifest.json").read_text())["parts"]]
+    assert any(name.count("-") >= 2 for name in names)  # the backlog, sliced
+    assert in_flight_at_once(requests, 0.1) >= 3
+    assert len(requests) <= 3_000 // 100 + 10
+
+    stripe_env.clear_log()
+    later = stripe_env.create_objects("/v1/charges", charge, [now - 5, now])
+    second_run = datetime.fromtimestamp(now - 86_400, timezone.utc)
+    assert run_dag(dag, second_run).task_states[("export", -1)] == "success"
+    second = tmp_path / second_run.strftime("%Y%m%dT%H%M%S")
+    assert sorted(obj["id"] for obj in read_lines(second)) == sorted(later)
+    assert len(listing(stripe_env)) <= 2  # polled from the cursor: no backlog
