@@ -26,6 +26,7 @@ from airflow_provider_stripe.transfers.jsonl import (
     PartWriter,
     checked_objects_per_part,
 )
+from airflow_provider_stripe.transfers.paced_requests import PacedRequests
 from airflow_provider_stripe.transfers.pacing import REQUESTS_PER_SECOND, budget
 from airflow_provider_stripe.transfers.resources import list_path, snapshot_path
 from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
@@ -166,7 +167,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         if feed is not None:
             self._wait_until_listable(interval, self.hook.server_time(EVENTS_PATH))
             events = events_in(self.hook.list_page, feed, interval)
-            with changed_objects(feed, events, self._retrieve, newest_first=True, params=filters) as changed:
+            with changed_objects(feed, events, self._paced(), newest_first=True, params=filters) as changed:
                 return self._export(_streamed(changed), {**window, "capture": "changes"})
         # The interval's newest page is also the clock check: one round trip before the slices.
         lister = self._lister(filters)
@@ -188,8 +189,9 @@ class StripeToObjectStorageOperator(BaseOperator):
         window = {"kind": "all", "listed_from": listed_from, "start": _iso(listed_from)}
         return self._export(_streamed(self.hook.paginate(path, filters)), window)
 
-    def _retrieve(self, path: str, params: Mapping[str, Any] | None) -> StripeObject:
-        return self.hook.request("GET", path, params)
+    def _paced(self) -> PacedRequests:
+        """Requests within the export's budget, from many threads (the change capture's retrievals)."""
+        return PacedRequests(self.hook, budget(self.requests_per_second, self.hook.settings.api_key.mode))
 
     def _wait_until_listable(self, interval: CreatedInterval, stripe_now: datetime) -> None:
         """Defer (no worker slot held) until ``interval`` plus the lookback has passed on Stripe's
@@ -228,7 +230,7 @@ class StripeToObjectStorageOperator(BaseOperator):
                 undelivered_since(cursor), int(self.hook.server_time(EVENTS_PATH).timestamp())
             )
             events = self._news_since(EVENTS_PATH, feed.events_filter(), progress)
-            with changed_objects(feed, events, self._retrieve, newest_first=False, params=filters) as changed:
+            with changed_objects(feed, events, self._paced(), newest_first=False, params=filters) as changed:
                 manifest = self._export(_streamed(changed), {**window, "capture": "changes"})
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
