@@ -58,11 +58,11 @@ def ordered_map(
     pool = ThreadPoolExecutor(threads, thread_name_prefix=name)
     try:
         for item in items:
-            if len(pending) >= limit:
-                yield next_answer()
             future = pool.submit(function, item)
             future.add_done_callback(note)
             pending.append(future)
+            if len(pending) >= limit:
+                yield next_answer()
         while pending:
             yield next_answer()
     finally:
