@@ -69,6 +69,7 @@ class StripeToObjectStorageOperator(BaseOperator):
     one row per object, as Stripe holds it now at the pinned API version, a deleted one as Stripe's
     stub ``{"id", "object", "deleted": true}``. Applying a snapshot and then each change folder in
     order (upsert by id, delete on a stub) gives what Stripe holds; see ``docs/current-copy.md``.
+    The changed objects are retrieved side by side within ``requests_per_second``, in order.
     Stripe keeps events for 30 days: a window that starts earlier fails (take a new snapshot).
 
     Objects are streamed page by page into ``part-00000.jsonl`` (or ``.jsonl.gz``)... with constant
