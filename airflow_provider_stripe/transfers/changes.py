@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -32,11 +33,13 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_stripe.api.pages import Page, first_page_params, next_page_params
 from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.polling.events import EVENTS_PATH, retention_gap, tombstone
+from airflow_provider_stripe.transfers.backfill import PROGRESS_EVERY, Progress
 from airflow_provider_stripe.transfers.change_feeds import ChangeFeed
 from airflow_provider_stripe.transfers.ordered_map import ordered_map
 from airflow_provider_stripe.transfers.pacing import threads_for
 
 if TYPE_CHECKING:
+    from airflow_provider_stripe.transfers.backfill import TaskLog
     from airflow_provider_stripe.transfers.paced_requests import PacedRequests
     from airflow_provider_stripe.transfers.window import CreatedInterval
 
@@ -131,10 +134,12 @@ def current_states(
     feed: ChangeFeed,
     requests: PacedRequests,
     params: Mapping[str, Any] | None = None,
+    log: TaskLog | None = None,
 ) -> Generator[StripeObject, None, None]:
     """Each object as Stripe holds it now, or the stub of a deleted one (Stripe answers 404 for most
     deleted objects, a stub for customers), in the order of ``ids``: retrieved side by side within
-    the budget of ``requests``, a bounded window of them at a time (:func:`.ordered_map.ordered_map`)."""
+    the budget of ``requests``, a bounded window of them at a time (:func:`.ordered_map.ordered_map`);
+    progress goes to ``log`` if given."""
     object_type = feed.resource.object_type
 
     def current(object_id: str) -> StripeObject:
@@ -145,7 +150,25 @@ def current_states(
 
     threads = threads_for(requests.budget)
     requests.widen_connection_pool(threads)
-    return ordered_map(current, ids, threads=threads, name="stripe-changes")
+    states = ordered_map(current, ids, threads=threads, name="stripe-changes")
+    return states if log is None else _logged(states, requests, log)
+
+
+def _logged(
+    states: Generator[StripeObject, None, None], requests: PacedRequests, log: TaskLog
+) -> Generator[StripeObject, None, None]:
+    """``states`` as they come, with a progress line every :data:`.backfill.PROGRESS_EVERY` seconds
+    and one at the end (objects and requests a second)."""
+    progress = Progress()
+    logged = progress.started
+    with closing(states):
+        for state in states:
+            progress.add(objects=1)
+            yield state
+            if time.monotonic() - logged >= PROGRESS_EVERY:
+                logged = time.monotonic()
+                log.info("Retrieved %s", progress.line(requests))
+    log.info("Retrieved %s", progress.line(requests))
 
 
 @contextmanager
@@ -156,14 +179,16 @@ def changed_objects(
     *,
     newest_first: bool,
     params: Mapping[str, Any] | None = None,
+    log: TaskLog | None = None,
 ) -> Iterator[Iterator[StripeObject]]:
     """Read all of ``events`` now (a retention failure happens before anything is written), then
-    give the changed objects' current states, to be written within the ``with`` block."""
+    give the changed objects' current states, to be written within the ``with`` block (progress
+    in ``log``)."""
     with tempfile.TemporaryDirectory(prefix="stripe-changes-") as folder:
         changed = ChangedIds(feed, Path(folder))
         try:
             changed.note(events, newest_first=newest_first)
-            with closing(current_states(changed.in_order(), feed, requests, params)) as states:
+            with closing(current_states(changed.in_order(), feed, requests, params, log)) as states:
                 yield states
         finally:
             changed.close()

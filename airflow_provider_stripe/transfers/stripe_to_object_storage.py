@@ -168,7 +168,9 @@ class StripeToObjectStorageOperator(BaseOperator):
         if feed is not None:
             self._wait_until_listable(interval, self.hook.server_time(EVENTS_PATH))
             events = events_in(self.hook.list_page, feed, interval)
-            with changed_objects(feed, events, self._paced(), newest_first=True, params=filters) as changed:
+            with changed_objects(
+                feed, events, self._paced(), newest_first=True, params=filters, log=self.log
+            ) as changed:
                 return self._export(_streamed(changed), {**window, "capture": "changes"})
         # The interval's newest page is also the clock check: one round trip before the slices.
         lister = self._lister(filters)
@@ -231,7 +233,9 @@ class StripeToObjectStorageOperator(BaseOperator):
                 undelivered_since(cursor), int(self.hook.server_time(EVENTS_PATH).timestamp())
             )
             events = self._news_since(EVENTS_PATH, feed.events_filter(), progress)
-            with changed_objects(feed, events, self._paced(), newest_first=False, params=filters) as changed:
+            with changed_objects(
+                feed, events, self._paced(), newest_first=False, params=filters, log=self.log
+            ) as changed:
                 manifest = self._export(_streamed(changed), {**window, "capture": "changes"})
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest

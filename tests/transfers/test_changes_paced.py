@@ -9,6 +9,7 @@ Faults are keyed to requests; overlap and pace are read from the emulator's ``re
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,7 +164,11 @@ def test_500s_and_dropped_connections_among_the_retrievals_change_nothing(
 
 
 def test_a_429_among_the_retrievals_slows_the_pace_without_using_up_a_retry(
-    stripe_emulator: StripeEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stripe_emulator: StripeEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # No retries at all: a 429 that used one up would fail the task.
     monkeypatch.setenv(
@@ -175,10 +180,16 @@ def test_a_429_among_the_retrievals_slows_the_pace_without_using_up_a_retry(
     stripe_emulator.latency = 0.1
     stripe_emulator.clear_log()
     stripe_emulator.fail_next(3, status=429, method="GET", path="/v1/products/", after=10)
-    manifest = export(tmp_path)
+    with caplog.at_level(logging.INFO):
+        manifest = export(tmp_path)
 
     assert manifest["objects"] == len(order)
     assert sum(r.status == 429 for r in retrievals(stripe_emulator)) >= 3
+    # Progress in the task log (logging on Airflow 2, structlog's output on 3): objects and
+    # requests a second, the 429s counted.
+    logged = caplog.text + "".join(capsys.readouterr())
+    assert f"Retrieved {len(order)} objects in" in logged
+    assert "answered 429)" in logged
     assert_each_answered_once(stripe_emulator, order)
     assert read_lines(tmp_path) == expected
 
