@@ -149,11 +149,13 @@ def _timed_export(emulator: Any, start: int, end: int, how: str) -> dict[str, An
     another); seconds, the retrievals as the emulator saw them, and the files' bytes."""
     from unittest import mock
 
-    from airflow_provider_stripe.transfers import changes
+    from airflow_provider_stripe.transfers.paced_requests import PacedRequests
 
     emulator.clear_log()
     with tempfile.TemporaryDirectory() as folder:
-        one_thread = mock.patch.object(changes, "threads_for", return_value=1)
+        one_thread = mock.patch.object(
+            PacedRequests, "threads", new_callable=mock.PropertyMock, return_value=1
+        )
         started = time.perf_counter()
         with one_thread if how != "paced" else nullcontext():
             manifest = _export(start, end, folder)

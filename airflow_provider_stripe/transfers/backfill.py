@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.transfers.jsonl import Part, PartWriter
 from airflow_provider_stripe.transfers.paced_requests import PacedRequests
-from airflow_provider_stripe.transfers.pacing import threads_for
 from airflow_provider_stripe.transfers.slices import MAX_SLICES, split_after_page
 
 if TYPE_CHECKING:
@@ -143,7 +142,7 @@ class CreatedRangeLister:
         return parts
 
     def _concurrently(self, gte: int | None, lt: int | None, first: Page, series: PartSeries) -> list[Part]:
-        threads = threads_for(self.requests.budget)
+        threads = self.requests.threads
         self.requests.widen_connection_pool(threads)
         self._log.info(
             "Listing %s in created slices, %d at a time, paced to %.1f requests a second (budget %g)",

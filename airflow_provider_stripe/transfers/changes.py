@@ -8,7 +8,7 @@ those last changes; an object Stripe no longer has becomes its stub ``{"id", "ob
 true}``. Requests: the pages of events, plus one retrieval per changed object.
 
 The retrievals are the cost (one request an object, against one per 100 events), so they go side
-by side: a pool of threads (two per request a second of budget, :func:`.pacing.threads_for`), every
+by side: a pool of threads (two per request a second of budget, :attr:`.PacedRequests.threads`), every
 request paced to the export's budget by :class:`~.paced_requests.PacedRequests` (a 429 slows the
 pace rather than using up a retry), with at most two retrievals a thread in flight or held
 (:func:`.ordered_map.ordered_map`), written in the order of the last changes. The events are read
@@ -36,7 +36,6 @@ from airflow_provider_stripe.polling.events import EVENTS_PATH, retention_gap, t
 from airflow_provider_stripe.transfers.backfill import PROGRESS_EVERY, Progress
 from airflow_provider_stripe.transfers.change_feeds import ChangeFeed
 from airflow_provider_stripe.transfers.ordered_map import ordered_map
-from airflow_provider_stripe.transfers.pacing import threads_for
 
 if TYPE_CHECKING:
     from airflow_provider_stripe.transfers.backfill import TaskLog
@@ -148,9 +147,8 @@ def current_states(
         except StripeNotFoundError:
             return tombstone({"id": object_id, "object": object_type})
 
-    threads = threads_for(requests.budget)
-    requests.widen_connection_pool(threads)
-    states = ordered_map(current, ids, threads=threads, name="stripe-changes")
+    requests.widen_connection_pool(requests.threads)
+    states = ordered_map(current, ids, threads=requests.threads, name="stripe-changes")
     return states if log is None else _logged(states, requests, log)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +25,6 @@ HEADROOM = 0.95
 MAX_REQUESTS_PER_SECOND = 1000
 #: The slowest the pacer goes after 429s: never stalls outright.
 MIN_REQUESTS_PER_SECOND = 0.5
-
-#: Threads per request a second of budget: requests in flight = budget x answer time, so two
-#: threads per request a second use the budget at answers of up to 2 s.
-THREADS_PER_REQUEST_A_SECOND = 2
-#: The most threads one export runs: live mode's 100 requests a second at 1.28 s an answer.
-MAX_THREADS = 128
 
 #: Checks ``requests_per_second`` (``REQUESTS_PER_SECOND.check("requests_per_second", value)``).
 REQUESTS_PER_SECOND = number(
@@ -48,11 +41,6 @@ def budget(requests_per_second: float | None, mode: str) -> float:
         return float(DOCUMENTED_READS_PER_SECOND[mode])
     checked: float = REQUESTS_PER_SECOND.check("requests_per_second", requests_per_second)
     return checked
-
-
-def threads_for(requests_per_second: float) -> int:
-    """How many threads keep a budget of ``requests_per_second`` busy (requests in flight)."""
-    return min(MAX_THREADS, max(1, math.ceil(THREADS_PER_REQUEST_A_SECOND * requests_per_second)))
 
 
 class Pacer:

@@ -23,14 +23,14 @@ from airflow_provider_stripe.exceptions import StripeAPIError
 from airflow_provider_stripe.testing import StripeEmulator
 from airflow_provider_stripe.testing.requestlog import DROPPED, RecordedRequest
 from airflow_provider_stripe.transfers.ordered_map import AHEAD_PER_THREAD
-from airflow_provider_stripe.transfers.pacing import threads_for
+from airflow_provider_stripe.transfers.paced_requests import THREADS_PER_REQUEST_A_SECOND
 from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
 from tests.emulator.conftest import sdk_client
 from tests.transfers.conftest import folder_bytes, read_lines
 
 LIMIT = 25
 #: Retrievals in flight or held at most: two a thread, two threads per request a second.
-AHEAD = AHEAD_PER_THREAD * threads_for(LIMIT)
+AHEAD = AHEAD_PER_THREAD * THREADS_PER_REQUEST_A_SECOND * LIMIT
 PRODUCTS = 2 * AHEAD
 START = 1_796_000_000  # long past on the host's clock; the emulator's clock is steered
 
