@@ -2,8 +2,9 @@
 
 Every attempt waits its turn at one :class:`~.pacing.Pacer`. A 429 does not use up a retry: the
 pacer slows down and the request waits a new turn (retrying into the limit would only meet it
-again). Other failures are retried as the connection allows (the hook's policy). The threads share
-the hook's keep-alive session, widened to a connection per thread.
+again). Other failures are retried as the connection allows (the hook's policy). The threads (as
+many as :attr:`PacedRequests.threads` says the budget needs) share the hook's keep-alive session,
+widened to a connection per thread. The backfill's slices and the change capture's retrievals use it.
 """
 
 from __future__ import annotations
