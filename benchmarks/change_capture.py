@@ -1,4 +1,5 @@
-"""Change capture: requests per changed object and per run, and memory for 100,000 changed objects.
+"""Change capture: requests per changed object, retrievals paced against one after another, and
+memory for 100,000 changed objects.
 
     python benchmarks/change_capture.py                     # 100,000 changed objects for memory
     python benchmarks/change_capture.py --changes 20000     # fewer, on a busy machine
@@ -9,10 +10,15 @@
 - requests: an in-process emulator holds 300 customers each changed 1 to 5 times (some deleted),
   counted in its log; the target is the pages of events (100 a page) plus one retrieval per
   changed object, plus the one request that reads Stripe's clock.
-- memory: the emulator runs in its own process, seeded over HTTP with ``--changes`` new customers
-  (one event each) plus 10% of them updated; a fresh measuring process per row exports a tenth of
-  them and all of them, and reports its peak RSS growth after a warm-up request (sampled every
-  5 ms). Constant memory means both rows grow alike, whatever the count.
+- retrieval speed: the same emulator, now with Stripe's limiter on (25 requests a second, as a
+  sandbox) and every answer ``--latency`` late (0.2 s), exports the same interval twice in the same
+  run: as the operator does (retrievals side by side, paced to the key's budget), and with one
+  thread (one retrieval after another, as before). Both must write the same bytes.
+- memory: the emulator runs in its own process, without a rate limit, seeded over HTTP with
+  ``--changes`` new customers (one event each) plus 10% of them updated; a fresh measuring process
+  per row exports a tenth of them and all of them at the largest budget (1,000 requests a second:
+  128 threads, 256 retrievals held at most), and reports its peak RSS growth after a warm-up
+  request (sampled every 5 ms). Constant memory means both rows grow alike, whatever the count.
 - the id spill alone (no HTTP): the distinct ids of ``--changes`` and 10x ``--changes`` synthetic
   events noted and read back in order, in a fresh process each: peak RSS growth (SQLite's own
   allocations included).
@@ -30,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,13 +47,23 @@ TARGET_MB = 50.0
 SPILL_TARGET_MB = 10.0
 REQUEST_CUSTOMERS = 300
 QUICK_REQUEST_CUSTOMERS = 100
+#: Stripe's sandbox limit, read requests a second (https://docs.stripe.com/rate-limits).
+LIMIT = 25
+#: The share of the limit the paced retrievals must offer, and the most 429s among them.
+TARGET_SHARE = 0.6
+TARGET_LIMITED = 0.15
 
 
-def _export(start: int, end: int, folder: str) -> dict[str, Any]:
+def _export(start: int, end: int, folder: str, requests_per_second: float | None = None) -> dict[str, Any]:
     from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
 
     operator = StripeToObjectStorageOperator(
-        task_id="changes", resource="customers", path=f"file://{folder}/", capture="changes", lookback=0
+        task_id="changes",
+        resource="customers",
+        path=f"file://{folder}/",
+        capture="changes",
+        lookback=0,
+        requests_per_second=requests_per_second,
     )
     context: Any = {
         "data_interval_start": datetime.fromtimestamp(start, timezone.utc),
@@ -83,15 +100,17 @@ class PeakRss:
         self.growth_mb = (self._peak - self._before) / 2**20
 
 
-def requests_per_change(customers: int) -> dict[str, Any]:
-    """An in-process emulator: customers changed 1-5 times (a fifth deleted last), one export."""
+def one_interval(customers: int, latency: float) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """An in-process emulator: customers changed 1-5 times (a fifth deleted last); one export with
+    the limiter lifted to count requests, then the paced and the one-after-another exports at
+    ``latency`` a second under Stripe's sandbox limit."""
     import random
 
     from airflow_provider_stripe.hooks.stripe import StripeHook
     from airflow_provider_stripe.testing import StripeEmulator
 
     rng = random.Random(21)
-    with StripeEmulator() as emulator:
+    with StripeEmulator(rate_limit=None) as emulator:
         os.environ.update(emulator.env())
         emulator.clock.freeze()
         start = emulator.clock.now()
@@ -112,13 +131,58 @@ def requests_per_change(customers: int) -> dict[str, Any]:
         emulator.clear_log()
         with tempfile.TemporaryDirectory() as folder:
             manifest = _export(start, end, folder)
-        return {
+        counted = {
             "changed": manifest["objects"],
             "events": events,
             "event_pages": emulator.count("GET", "/v1/events"),
             "retrievals": emulator.count("GET", "/v1/customers/"),
             "total": len(emulator.requests),
         }
+        emulator.rate_limit(LIMIT)
+        emulator.latency = latency
+        timed = {how: _timed_export(emulator, start, end, how) for how in ("paced", "one after another")}
+    return counted, timed
+
+
+def _timed_export(emulator: Any, start: int, end: int, how: str) -> dict[str, Any]:
+    """The interval's export, paced (as the operator does) or with one thread (one retrieval after
+    another); seconds, the retrievals as the emulator saw them, and the files' bytes."""
+    from unittest import mock
+
+    from airflow_provider_stripe.transfers.paced_requests import PacedRequests
+
+    emulator.clear_log()
+    with tempfile.TemporaryDirectory() as folder:
+        one_thread = mock.patch.object(
+            PacedRequests, "threads", new_callable=mock.PropertyMock, return_value=1
+        )
+        started = time.perf_counter()
+        with one_thread if how != "paced" else nullcontext():
+            manifest = _export(start, end, folder)
+        seconds = time.perf_counter() - started
+        files = {path.name: path.read_bytes() for path in sorted(Path(folder).iterdir())}
+    sent = [r for r in emulator.requests if r.method == "GET" and r.path.startswith("/v1/customers/")]
+    received = sorted(r.received for r in sent)
+    return {
+        "objects": manifest["objects"],
+        "seconds": seconds,
+        "retrievals": len(sent),
+        "limited": sum(r.status == 429 for r in sent),
+        # Requests offered a second, from the emulator's stamps: the first retrieval to the last.
+        "offered": (len(received) - 1) / max(received[-1] - received[0], 1e-9),
+        "in_flight": _most_in_flight(received, emulator.latency),
+        "files": files,
+    }
+
+
+def _most_in_flight(received: list[float], latency: float) -> int:
+    """The most retrievals received within one answer time of each other: in flight at once."""
+    most, first = 0, 0
+    for last, moment in enumerate(received):
+        while received[first] <= moment - latency:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 def _seed(base_url: str, api_key: str, count: int, threads: int = 4) -> None:
@@ -143,13 +207,15 @@ def _seed(base_url: str, api_key: str, count: int, threads: int = 4) -> None:
 
 
 def child(start: int, end: int) -> dict[str, Any]:
-    """In a fresh process: warm up, take the baseline RSS, export the interval's changes."""
+    """In a fresh process: warm up, take the baseline RSS, export the interval's changes (the
+    emulator has no rate limit here: the largest budget, so the most threads and retrievals held)."""
     from airflow_provider_stripe.hooks.stripe import StripeHook
+    from airflow_provider_stripe.transfers.pacing import MAX_REQUESTS_PER_SECOND
 
     StripeHook().request("GET", "/v1/events", {"limit": 100})
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, PeakRss() as peak:
-        manifest = _export(start, end, folder)
+        manifest = _export(start, end, folder, MAX_REQUESTS_PER_SECOND)
     return {
         "objects": manifest["objects"],
         "seconds": time.perf_counter() - started,
@@ -190,6 +256,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--changes", type=int, default=100_000, help="changed objects (%(default)s)")
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds an answer (%(default)s)")
     parser.add_argument("--quick", action="store_true", help="1,000 changed objects: a smoke run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spill", type=int, help=argparse.SUPPRESS)
@@ -205,10 +272,12 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    report = Report(f"Change capture: requests per changed object, and memory for {count:,} changes")
+    report = Report(
+        f"Change capture: requests per changed object, paced retrievals, and memory for {count:,} changes"
+    )
     customers = QUICK_REQUEST_CUSTOMERS if args.quick else REQUEST_CUSTOMERS
     with stdout_to_file():
-        counted = requests_per_change(customers)
+        counted, timed = one_interval(customers, args.latency)
     target = math.ceil(counted["events"] / 100) + counted["changed"] + 1
     report.table(
         ["changed objects", "events", "event pages", "retrievals", "requests", "per changed object"],
@@ -230,6 +299,47 @@ def main() -> None:
         counted["total"] == target and counted["retrievals"] == counted["changed"],
         f"{counted['total']} = {counted['event_pages']} pages + {counted['retrievals']} retrievals + 1; "
         f"target {target}",
+    )
+
+    paced, serial = timed["paced"], timed["one after another"]
+    report.table(
+        [
+            "retrievals",
+            "how",
+            "seconds",
+            "retrievals/s",
+            "share of the limit",
+            "answered 429",
+            "most in flight",
+            "speed-up",
+        ],
+        [
+            [
+                r["objects"],
+                how,
+                f"{r['seconds']:.1f}",
+                f"{r['offered']:.1f}",
+                f"{r['offered'] / LIMIT:.0%}",
+                f"{r['limited']} ({r['limited'] / max(1, r['retrievals']):.0%})",
+                r["in_flight"],
+                f"{serial['seconds'] / r['seconds']:.1f}x",
+            ]
+            for how, r in timed.items()
+        ],
+        caption=f"The same {customers} changed customers, each answer {args.latency:g} s late, Stripe's "
+        f"sandbox limit of {LIMIT} requests a second on; the two exports one after the other in the "
+        "same run. Retrievals a second and in flight from the emulator's log (when each request "
+        "came in, 429s included); seconds: the whole task (event pages and writing included).",
+    )
+    report.verdict(
+        f"paced retrievals offer at least {TARGET_SHARE:.0%} of the {LIMIT} requests/s limit, at most "
+        f"{TARGET_LIMITED:.0%} answered 429, the same bytes as one after another",
+        paced["offered"] >= TARGET_SHARE * LIMIT
+        and paced["limited"] <= TARGET_LIMITED * paced["retrievals"]
+        and paced["files"] == serial["files"],
+        f"{paced['offered']:.1f} requests/s ({paced['offered'] / LIMIT:.0%}), {paced['limited']} answered "
+        f"429, {serial['seconds'] / paced['seconds']:.1f}x faster; "
+        f"files {'identical' if paced['files'] == serial['files'] else 'DIFFERENT'}",
     )
 
     tenth = max(1, count // 10)

@@ -17,7 +17,6 @@ both sizes the slices and says whether the range may be listed yet, and it is no
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,11 +33,6 @@ if TYPE_CHECKING:
     from airflow_provider_stripe.api.pages import Page
     from airflow_provider_stripe.hooks.stripe import StripeHook
 
-#: Threads per request a second of budget: requests in flight = budget x answer time, so two
-#: threads per request a second use the budget at answers of up to 2 s.
-THREADS_PER_REQUEST_A_SECOND = 2
-#: The most threads one export runs: live mode's 100 requests a second at 1.28 s an answer.
-MAX_THREADS = 128
 #: Seconds between progress lines in the task log.
 PROGRESS_EVERY = 10.0
 
@@ -148,7 +142,7 @@ class CreatedRangeLister:
         return parts
 
     def _concurrently(self, gte: int | None, lt: int | None, first: Page, series: PartSeries) -> list[Part]:
-        threads = min(MAX_THREADS, max(1, math.ceil(THREADS_PER_REQUEST_A_SECOND * self.requests.budget)))
+        threads = self.requests.threads
         self.requests.widen_connection_pool(threads)
         self._log.info(
             "Listing %s in created slices, %d at a time, paced to %.1f requests a second (budget %g)",

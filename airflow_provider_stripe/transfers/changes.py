@@ -7,6 +7,13 @@ then retrieves each changed object once, at the connection's pinned API version,
 those last changes; an object Stripe no longer has becomes its stub ``{"id", "object", "deleted":
 true}``. Requests: the pages of events, plus one retrieval per changed object.
 
+The retrievals are the cost (one request an object, against one per 100 events), so they go side
+by side: a pool of threads (two per request a second of budget, :attr:`.PacedRequests.threads`), every
+request paced to the export's budget by :class:`~.paced_requests.PacedRequests` (a 429 slows the
+pace rather than using up a retry), with at most two retrievals a thread in flight or held
+(:func:`.ordered_map.ordered_map`), written in the order of the last changes. The events are read
+one page after another.
+
 The noted ids go to a throw-away SQLite file, not to memory: a window with 100,000 changed objects
 costs the same memory as one with ten (SQLite keeps a page cache of :data:`_CACHE_KIB` and sorts on
 disk beyond it). The order of the rows is that of the events, so a re-run of a window writes
@@ -17,17 +24,22 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_stripe.api.pages import Page, first_page_params, next_page_params
 from airflow_provider_stripe.exceptions import StripeNotFoundError, StripeValidationError
 from airflow_provider_stripe.polling.events import EVENTS_PATH, retention_gap, tombstone
+from airflow_provider_stripe.transfers.backfill import PROGRESS_EVERY, Progress
 from airflow_provider_stripe.transfers.change_feeds import ChangeFeed
+from airflow_provider_stripe.transfers.ordered_map import ordered_map
 
 if TYPE_CHECKING:
+    from airflow_provider_stripe.transfers.backfill import TaskLog
+    from airflow_provider_stripe.transfers.paced_requests import PacedRequests
     from airflow_provider_stripe.transfers.window import CreatedInterval
 
 StripeObject = dict[str, Any]
@@ -119,34 +131,62 @@ class ChangedIds:
 def current_states(
     ids: Iterable[str],
     feed: ChangeFeed,
-    retrieve: Callable[[str, Mapping[str, Any] | None], StripeObject],
+    requests: PacedRequests,
     params: Mapping[str, Any] | None = None,
-) -> Iterator[StripeObject]:
-    """Each object as Stripe holds it now (``retrieve`` is ``StripeHook.request`` bound to GET), or
-    the stub of a deleted one: Stripe answers 404 for most deleted objects, a stub for customers."""
+    log: TaskLog | None = None,
+) -> Generator[StripeObject, None, None]:
+    """Each object as Stripe holds it now, or the stub of a deleted one (Stripe answers 404 for most
+    deleted objects, a stub for customers), in the order of ``ids``: retrieved side by side within
+    the budget of ``requests``, a bounded window of them at a time (:func:`.ordered_map.ordered_map`);
+    progress goes to ``log`` if given."""
     object_type = feed.resource.object_type
-    for object_id in ids:
+
+    def current(object_id: str) -> StripeObject:
         try:
-            yield retrieve(feed.resource.object_path(object_id), params or None)
+            return requests.retrieve(feed.resource.object_path(object_id), params or None)
         except StripeNotFoundError:
-            yield tombstone({"id": object_id, "object": object_type})
+            return tombstone({"id": object_id, "object": object_type})
+
+    requests.widen_connection_pool(requests.threads)
+    states = ordered_map(current, ids, threads=requests.threads, name="stripe-changes")
+    return states if log is None else _logged(states, requests, log)
+
+
+def _logged(
+    states: Generator[StripeObject, None, None], requests: PacedRequests, log: TaskLog
+) -> Generator[StripeObject, None, None]:
+    """``states`` as they come, with a progress line every :data:`.backfill.PROGRESS_EVERY` seconds
+    and one at the end (objects and requests a second)."""
+    progress = Progress()
+    logged = progress.started
+    with closing(states):
+        for state in states:
+            progress.add(objects=1)
+            yield state
+            if time.monotonic() - logged >= PROGRESS_EVERY:
+                logged = time.monotonic()
+                log.info("Retrieved %s", progress.line(requests))
+    log.info("Retrieved %s", progress.line(requests))
 
 
 @contextmanager
 def changed_objects(
     feed: ChangeFeed,
     events: Iterable[Mapping[str, Any]],
-    retrieve: Callable[[str, Mapping[str, Any] | None], StripeObject],
+    requests: PacedRequests,
     *,
     newest_first: bool,
     params: Mapping[str, Any] | None = None,
+    log: TaskLog | None = None,
 ) -> Iterator[Iterator[StripeObject]]:
     """Read all of ``events`` now (a retention failure happens before anything is written), then
-    give the changed objects' current states, to be written within the ``with`` block."""
+    give the changed objects' current states, to be written within the ``with`` block (progress
+    in ``log``)."""
     with tempfile.TemporaryDirectory(prefix="stripe-changes-") as folder:
         changed = ChangedIds(feed, Path(folder))
         try:
             changed.note(events, newest_first=newest_first)
-            yield current_states(changed.in_order(), feed, retrieve, params)
+            with closing(current_states(changed.in_order(), feed, requests, params, log)) as states:
+                yield states
         finally:
             changed.close()

@@ -27,6 +27,7 @@ from airflow_provider_stripe.transfers.jsonl import (
     PartWriter,
     checked_objects_per_part,
 )
+from airflow_provider_stripe.transfers.paced_requests import PacedRequests
 from airflow_provider_stripe.transfers.pacing import REQUESTS_PER_SECOND, budget
 from airflow_provider_stripe.transfers.resources import EXPORTABLE_RESOURCES, list_path, snapshot_path
 from airflow_provider_stripe.transfers.window import WINDOW, CreatedInterval, lookback_seconds
@@ -75,6 +76,7 @@ class StripeToObjectStorageOperator(BaseOperator):
     one row per object, as Stripe holds it now at the pinned API version, a deleted one as Stripe's
     stub ``{"id", "object", "deleted": true}``. Applying a snapshot and then each change folder in
     order (upsert by id, delete on a stub) gives what Stripe holds; see ``docs/current-copy.md``.
+    The changed objects are retrieved side by side within ``requests_per_second``, in order.
     Stripe keeps events for 30 days: a window that starts earlier fails (take a new snapshot).
 
     Objects are streamed page by page into ``part-00000.jsonl`` (or ``.jsonl.gz``)... with constant
@@ -173,7 +175,9 @@ class StripeToObjectStorageOperator(BaseOperator):
         if feed is not None:
             self._wait_until_listable(interval, self.hook.server_time(EVENTS_PATH))
             events = events_in(self.hook.list_page, feed, interval)
-            with changed_objects(feed, events, self._retrieve, newest_first=True, params=filters) as changed:
+            with changed_objects(
+                feed, events, self._paced(), newest_first=True, params=filters, log=self.log
+            ) as changed:
                 return self._export(_streamed(changed), {**window, "capture": "changes"})
         # The interval's newest page is also the clock check: one round trip before the slices.
         lister = self._lister(filters)
@@ -206,8 +210,9 @@ class StripeToObjectStorageOperator(BaseOperator):
         window = {"kind": "all", "listed_from": listed_from, "start": _iso(listed_from)}
         return self._export(fill, window)
 
-    def _retrieve(self, path: str, params: Mapping[str, Any] | None) -> StripeObject:
-        return self.hook.request("GET", path, params)
+    def _paced(self) -> PacedRequests:
+        """Requests within the export's budget, from many threads (the change capture's retrievals)."""
+        return PacedRequests(self.hook, budget(self.requests_per_second, self.hook.settings.api_key.mode))
 
     def _wait_until_listable(self, interval: CreatedInterval, stripe_now: datetime) -> None:
         """Defer (no worker slot held) until ``interval`` plus the lookback has passed on Stripe's
@@ -244,7 +249,9 @@ class StripeToObjectStorageOperator(BaseOperator):
                 undelivered_since(cursor), int(self.hook.server_time(EVENTS_PATH).timestamp())
             )
             events = self._news_since(EVENTS_PATH, feed.events_filter(), progress)
-            with changed_objects(feed, events, self._retrieve, newest_first=False, params=filters) as changed:
+            with changed_objects(
+                feed, events, self._paced(), newest_first=False, params=filters, log=self.log
+            ) as changed:
                 manifest = self._export(_streamed(changed), {**window, "capture": "changes"})
         ti.xcom_push(key=CURSOR_XCOM_KEY, value=progress["cursor"].to_json())
         return manifest
