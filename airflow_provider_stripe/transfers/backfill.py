@@ -31,7 +31,6 @@ from airflow_provider_stripe.transfers.slices import MAX_SLICES, Slice, split_af
 
 if TYPE_CHECKING:
     from airflow_provider_stripe.api.pages import Page
-    from airflow_provider_stripe.hooks.stripe import StripeHook
 
 #: Seconds between progress lines in the task log.
 PROGRESS_EVERY = 10.0
@@ -86,23 +85,21 @@ class _Listed:
 
 
 class CreatedRangeLister:
-    """List ``path`` over ``created_gte <= created < created_lt`` within ``requests_per_second``.
+    """List ``path`` over ``created_gte <= created < created_lt`` within the export's budget.
 
-    :param hook: the Stripe hook (its connection's key, account and retry settings).
+    :param requests: the export's paced requests (its budget, the connection's key and retries).
     :param path: the list's API path, e.g. ``/v1/charges``.
     :param params: other list parameters (filters, ``expand``); not ``created`` or paging.
-    :param requests_per_second: the export's budget (see :func:`.pacing.budget`).
     :param log: where progress goes (the task's log).
     :param keep: which objects to write (default: all).
     """
 
     def __init__(
         self,
-        hook: StripeHook,
+        requests: PacedRequests,
         path: str,
         params: Mapping[str, Any],
         *,
-        requests_per_second: float,
         log: TaskLog,
         keep: Keep | None = None,
     ) -> None:
@@ -110,7 +107,7 @@ class CreatedRangeLister:
         self._params = dict(params)
         self._log = log
         self._keep = keep
-        self.requests = PacedRequests(hook, requests_per_second)
+        self.requests = requests
         self.progress = Progress()
         self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None

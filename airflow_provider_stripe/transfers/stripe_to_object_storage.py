@@ -211,7 +211,7 @@ class StripeToObjectStorageOperator(BaseOperator):
         return self._export(fill, window)
 
     def _paced(self) -> PacedRequests:
-        """Requests within the export's budget, from many threads (the change capture's retrievals)."""
+        """Requests within the export's budget, from many threads (slices, retrievals)."""
         return PacedRequests(self.hook, budget(self.requests_per_second, self.hook.settings.api_key.mode))
 
     def _wait_until_listable(self, interval: CreatedInterval, stripe_now: datetime) -> None:
@@ -309,14 +309,7 @@ class StripeToObjectStorageOperator(BaseOperator):
 
     def _lister(self, filters: Mapping[str, Any], keep: Keep | None = None) -> CreatedRangeLister:
         """Lists a ``created`` range of the resource in paced, concurrent slices."""
-        return CreatedRangeLister(
-            self.hook,
-            list_path(self.resource),
-            filters,
-            requests_per_second=budget(self.requests_per_second, self.hook.settings.api_key.mode),
-            log=self.log,
-            keep=keep,
-        )
+        return CreatedRangeLister(self._paced(), list_path(self.resource), filters, log=self.log, keep=keep)
 
     def _export(self, fill: _Fill, window: Mapping[str, Any]) -> dict[str, Any]:
         folder = self.path if isinstance(self.path, ObjectStoragePath) else ObjectStoragePath(self.path)
