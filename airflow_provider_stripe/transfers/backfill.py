@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_stripe.api.pages import first_page_params, next_page_params, page_objects
 from airflow_provider_stripe.transfers.jsonl import Part, PartWriter
-from airflow_provider_stripe.transfers.paced_requests import PacedRequests
+from airflow_provider_stripe.transfers.paced_requests import MAX_THREADS, PacedRequests
 from airflow_provider_stripe.transfers.slices import MAX_SLICES, Slice, split_after_page
 
 if TYPE_CHECKING:
@@ -139,17 +139,19 @@ class CreatedRangeLister:
         return parts
 
     def _concurrently(self, gte: int | None, lt: int | None, first: Page, series: PartSeries) -> list[Part]:
-        threads = self.requests.threads
-        self.requests.widen_connection_pool(threads)
+        # A thread for every slice as soon as it is cut (up to MAX_THREADS): a slice waiting for a
+        # thread would start its chain of round trips late, and end the export late. The pacer, not
+        # the threads, decides how many requests are in flight.
+        self.requests.widen_connection_pool(MAX_THREADS)
         self._log.info(
-            "Listing %s in created slices, %d at a time, paced to %.1f requests a second (budget %g)",
+            "Listing %s in created slices, up to %d at a time, paced to %.1f requests a second (budget %g)",
             self._path,
-            threads,
+            MAX_THREADS,
             self.requests.pacer.target,
             self.requests.budget,
         )
         self._series = series
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="stripe-export")
+        self._pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="stripe-export")
         try:
             root = self._submit("", gte, lt, first)
             self._wait()
@@ -208,6 +210,7 @@ class CreatedRangeLister:
                 self._write(page_objects(query, body), writer)
                 query = next_page_params(query, body)
                 top, walked = (min(created) + 1 if created else top), True
+                del body  # memory: no page is held while the next one is awaited
         listed = _Listed(writer.parts)
         if split is not None:
             self.progress.add(slices=len(split[1]))

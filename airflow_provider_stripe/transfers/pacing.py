@@ -65,42 +65,56 @@ class Pacer:
         self.rate = self.target
         self._clock = clock
         self._sleep = sleep
-        self._changed = threading.Condition()
-        self._waiting: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+        # The requests waiting for a turn, in turn order: (0 for a retry else 1, ticket, its wake-up).
+        self._waiting: list[tuple[int, int, threading.Event]] = []
         self._tickets = itertools.count()
         self._next = clock()
         self.rate_limited = 0
 
     def acquire(self, *, first: bool = False) -> float:
-        """Wait for this request's turn and return its moment (on the pacer's clock).
+        """Wait for this request's turn and return its place in the timetable (the pacer's clock).
+
+        Only the request next in line waits for the clock; the others wait to be next (each is
+        woken alone, so a hundred waiting threads cost nothing a turn).
 
         :param first: ahead of every request not yet tried (a request Stripe answered 429).
         """
-        with self._changed:
-            ticket = (0 if first else 1, next(self._tickets))
-            heapq.heappush(self._waiting, ticket)
+        woken = threading.Event()
+        with self._lock:
+            ticket = next(self._tickets)
+            heapq.heappush(self._waiting, (0 if first else 1, ticket, woken))
         while True:
-            with self._changed:
-                if self._waiting[0] != ticket:
-                    self._changed.wait(1.0)  # woken when the head takes its turn
-                    continue
-                now = self._clock()
-                if now >= self._next:
-                    heapq.heappop(self._waiting)
-                    self._next = now + 1.0 / self.rate
-                    self._changed.notify_all()
-                    return now
-                wait = self._next - now
-            self._sleep(wait)
+            with self._lock:
+                next_in_line = self._waiting[0][1] == ticket
+                if next_in_line:
+                    now = self._clock()
+                    if now >= self._next:
+                        heapq.heappop(self._waiting)
+                        # Turns keep to their timetable: a turn taken late (a thread woken late,
+                        # waiting for the GIL) does not push back the next, within one interval.
+                        # So no second holds more than the pace plus one request.
+                        interval = 1.0 / self.rate
+                        turn = max(self._next, now - interval)
+                        self._next = turn + interval
+                        if self._waiting:
+                            self._waiting[0][2].set()
+                        return turn
+                    wait = self._next - now
+            if next_in_line:
+                self._sleep(wait)
+            else:
+                woken.wait(1.0)  # set when the request ahead takes its turn
+                woken.clear()
 
     def succeeded(self) -> None:
         """One request went through: creep back toward the target (about a second from half pace)."""
-        with self._changed:
+        with self._lock:
             self.rate = min(self.target, self.rate + self.target / max(1.0, self.rate))
 
     def throttled(self) -> None:
         """Stripe answered 429: halve the pace, and let the next turn wait a full new interval."""
-        with self._changed:
+        with self._lock:
             self.rate_limited += 1
             self.rate = max(MIN_REQUESTS_PER_SECOND, self.rate / 2)
             self._next = max(self._next, self._clock() + 1.0 / self.rate)
