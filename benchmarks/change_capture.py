@@ -256,7 +256,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--changes", type=int, default=100_000, help="changed objects (%(default)s)")
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds an answer (%(default)s)")
+    parser.add_argument("--latency", type=float, help="seconds an answer (0.2; --quick: 0.05)")
     parser.add_argument("--quick", action="store_true", help="1,000 changed objects: a smoke run")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--spill", type=int, help=argparse.SUPPRESS)
@@ -264,6 +264,7 @@ def main() -> None:
     parser.add_argument("--end", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     count = 1_000 if args.quick else args.changes
+    latency = args.latency if args.latency is not None else 0.05 if args.quick else 0.2
 
     isolated_airflow_home()
     if args.child or args.spill:
@@ -277,7 +278,7 @@ def main() -> None:
     )
     customers = QUICK_REQUEST_CUSTOMERS if args.quick else REQUEST_CUSTOMERS
     with stdout_to_file():
-        counted, timed = one_interval(customers, args.latency)
+        counted, timed = one_interval(customers, latency)
     target = math.ceil(counted["events"] / 100) + counted["changed"] + 1
     report.table(
         ["changed objects", "events", "event pages", "retrievals", "requests", "per changed object"],
@@ -326,7 +327,7 @@ def main() -> None:
             ]
             for how, r in timed.items()
         ],
-        caption=f"The same {customers} changed customers, each answer {args.latency:g} s late, Stripe's "
+        caption=f"The same {customers} changed customers, each answer {latency:g} s late, Stripe's "
         f"sandbox limit of {LIMIT} requests a second on; the two exports one after the other in the "
         "same run. Retrievals a second and in flight from the emulator's log (when each request "
         "came in, 429s included); seconds: the whole task (event pages and writing included).",

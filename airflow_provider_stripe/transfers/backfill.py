@@ -4,8 +4,8 @@ One list walk is one page per round trip: with Stripe's answers at 0.2 to 1 s th
 requests a second, a fifth or less of a sandbox's 25. Here the range is cut into ``created``
 slices (:mod:`.slices`) and a pool of threads walks them concurrently, every request waiting its
 turn at one pacer (:mod:`.paced_requests`). Each slice writes its own series of part files, so
-memory stays at a page per thread and the parts, listed slice by slice, come out in a fixed order:
-the order of one walk over the whole range.
+memory stays at the pages being written and the parts, listed slice by slice, come out in a fixed
+order: the order of one walk over the whole range.
 
 A range whose first page has no more behind it is that one page (one request, as before). Otherwise
 the page's objects newer than its oldest second are written as they are, and the rest of the range
