@@ -59,6 +59,8 @@ def test_defers_until_the_lookback_has_passed_then_exports_late_objects(
 
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
+    deferred_by = datetime.now(timezone.utc)
+    stripe_then = datetime.fromtimestamp(math.floor(stripe_env.clock.time()), timezone.utc)  # its Date header
     # Only Stripe's clock was read (the interval's newest page, whose Date header it is), nothing
     # was written, and no other page of the interval was asked for...
     assert len(stripe_env.requests) == 1
@@ -68,7 +70,9 @@ def test_defers_until_the_lookback_has_passed_then_exports_late_objects(
     assert listed_ids(stripe_env, window) == on_time
     stripe_env.clock.reset()  # real time again: Stripe's clock, and its Date header, run on
     moment = deferred.value.trigger.moment
-    assert end + timedelta(seconds=6) <= moment <= end + timedelta(seconds=10)
+    # The wait is end + lookback on Stripe's clock, counted from when the answer came (a slow machine
+    # moves the moment by as long as it took to defer, never earlier than end + lookback).
+    assert end + timedelta(seconds=6) <= moment <= deferred_by + (end + timedelta(seconds=6) - stripe_then)
 
     event = asyncio.run(first_event(deferred.value.trigger))
     manifest = operator.execute_complete(context, event.payload)
