@@ -149,6 +149,7 @@ def _timed_export(emulator: Any, start: int, end: int, how: str) -> dict[str, An
     another); seconds, the retrievals as the emulator saw them, and the files' bytes."""
     from unittest import mock
 
+    from airflow_provider_stripe.testing.requestlog import most_in_flight
     from airflow_provider_stripe.transfers.paced_requests import PacedRequests
 
     emulator.clear_log()
@@ -170,19 +171,9 @@ def _timed_export(emulator: Any, start: int, end: int, how: str) -> dict[str, An
         "limited": sum(r.status == 429 for r in sent),
         # Requests offered a second, from the emulator's stamps: the first retrieval to the last.
         "offered": (len(received) - 1) / max(received[-1] - received[0], 1e-9),
-        "in_flight": _most_in_flight(received, emulator.latency),
+        "in_flight": most_in_flight(sent, emulator.latency),
         "files": files,
     }
-
-
-def _most_in_flight(received: list[float], latency: float) -> int:
-    """The most retrievals received within one answer time of each other: in flight at once."""
-    most, first = 0, 0
-    for last, moment in enumerate(received):
-        while received[first] <= moment - latency:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def _seed(base_url: str, api_key: str, count: int, threads: int = 4) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +60,15 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def most_in_flight(requests: Iterable[RecordedRequest], latency: float) -> int:
+    """The most of ``requests`` received within ``latency`` of each other: with every answer
+    ``latency`` late, the most a client had in flight at once (a serial client has 1)."""
+    received = sorted(request.received for request in requests)
+    most, first = 0, 0
+    for last, moment in enumerate(received):
+        while received[first] <= moment - latency:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_stripe.testing import StripeEmulator
+from airflow_provider_stripe.testing.requestlog import most_in_flight
 from airflow_provider_stripe.transfers.stripe_to_object_storage import StripeToObjectStorageOperator
 from tests.dag_runs import run_dag
 from tests.transfers.conftest import export_dag, folder_bytes, read_lines
@@ -112,7 +113,7 @@ def test_one_task_with_defaults_keeps_the_limits_requests_in_flight(
     limited = [r for r in requests if r.status == 429]
     assert manifest["objects"] == CHARGES
     assert_exactly_once(tmp_path, ids)
-    assert in_flight_at_once(requests, latency) >= 5
+    assert most_in_flight(requests, latency) >= 5
     assert CHARGES / len(answered) >= 50  # full pages: half the limit's objects a request, at least
     assert len(limited) <= 0.15 * len(requests)  # paced at the limit, not pushed past it
     assert len(manifest["parts"]) > 1  # sliced: one part series per slice
@@ -204,14 +205,6 @@ def sdk_listing(stripe: StripeEmulator, created: dict[str, int] | None = None) -
     return [charge.id for charge in client.v1.charges.list(params).auto_paging_iter()]
 
 
-def in_flight_at_once(requests: list[Any], latency: float) -> int:
-    """The most requests that came in within one answer time of each other (all in flight at once)."""
-    stamps = sorted(r.received for r in requests)
-    return max(
-        sum(1 for later in stamps[index:] if later - stamp < latency) for index, stamp in enumerate(stamps)
-    )
-
-
 def test_a_day_of_uneven_density_is_cut_again_where_it_is_dense(
     stripe_env: StripeEmulator, tmp_path: Path
 ) -> None:
@@ -237,7 +230,7 @@ def test_a_day_of_uneven_density_is_cut_again_where_it_is_dense(
     assert exported == sdk_listing(stripe_env, {"gte": start, "lt": start + 86_400})
     assert manifest["objects"] == len(created)
     assert any(part["name"].count("-") >= 2 for part in manifest["parts"])  # the dense rest cut
-    assert in_flight_at_once(requests, 0.1) >= 3
+    assert most_in_flight(requests, 0.1) >= 3
     answered = [r for r in requests if r.status == 200]
     assert len(exported) / len(answered) >= 50  # pages at least half full on average
 
@@ -268,7 +261,7 @@ def test_a_snapshot_is_sliced_back_to_the_lists_oldest_object(
     stripe_env.rate_limit(None)
     assert exported == sdk_listing(stripe_env)
     assert manifest["window"]["listed_from"] >= now
-    assert in_flight_at_once(requests, latency) >= 5
+    assert most_in_flight(requests, latency) >= 5
     pages = -(-len(created) // 100)
     assert len([r for r in requests if r.status == 200]) <= pages + 40  # the doubling slices' cost
 
@@ -301,7 +294,7 @@ def test_an_incremental_runs_backlog_is_listed_in_slices_then_polled(
     assert sorted(obj["id"] for obj in read_lines(first)) == sorted(ids)
     names = [part["name"] for part in json.loads((first / "manifest.json").read_text())["parts"]]
     assert any(name.count("-") >= 2 for name in names)  # the backlog, sliced
-    assert in_flight_at_once(requests, 0.1) >= 3
+    assert most_in_flight(requests, 0.1) >= 3
     assert len(requests) <= 3_000 // 100 + 10
 
     stripe_env.clear_log()
